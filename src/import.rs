@@ -1,0 +1,1 @@
+//! Import of candle files (Parquet, CSV, Binance bulk dumps) into the lake (being built)
