@@ -34,6 +34,11 @@ pub struct FuturesAccount {
     tp: f64,
     sltp: bool,
     liq: bool,
+    /// Liquidation pre-check thresholds as multiples of the entry price (slack included):
+    /// a long can only be liquidated at or below `entry * liq_long`, a short at or above
+    /// `entry * liq_short`.
+    liq_long: f64,
+    liq_short: f64,
     // State (the reference's variables).
     cash: f64,
     /// Signed size: `> 0` long, `< 0` short.
@@ -81,6 +86,10 @@ impl FuturesAccount {
             tp: risk.take_profit,
             sltp: risk.stop_loss > 0.0 || risk.take_profit > 0.0,
             liq: lev > 1.0,
+            // From margin + (w - entry)*|qty| <= |qty|*w*mm with margin = |qty|*entry/lev:
+            // w <= entry*(1 - 1/lev)/(1 - mm) (long), w >= entry*(1 + 1/lev)/(1 + mm) (short).
+            liq_long: (1.0 - 1.0 / lev) / (1.0 - cost.maintenance_margin) + LIQ_SLACK,
+            liq_short: (1.0 + 1.0 / lev) / (1.0 + cost.maintenance_margin) - LIQ_SLACK,
             cash: cost.capital,
             qty: 0.0,
             entry: 0.0,
@@ -185,6 +194,46 @@ impl FuturesAccount {
         }
         self.pending = signal;
         e
+    }
+
+    /// Bars `i..i+N` in one go when none of them can trigger anything: no SL/TP or
+    /// liquidation pre-check fires, no fill is due, and the equity neither makes a new peak
+    /// nor a drawdown that could raise `max_dd`. Returns `false`, with nothing changed and
+    /// nothing observed, when that is not certain; the caller then steps bar by bar. The
+    /// tests are branch-free so that the compiler can vectorise them.
+    #[inline(always)]
+    pub fn quiet_block<O: Observer, const N: usize>(
+        &mut self,
+        i: usize,
+        high: &[f64; N],
+        low: &[f64; N],
+        close: &[f64; N],
+        signal: &[i8; N],
+        obs: &mut O,
+    ) -> bool {
+        let side = self.side;
+        if side == 0 || (self.pending != side && self.pending.unsigned_abs() == 1) {
+            return false;
+        }
+        let (base, entry, qty, peak, limit) = (self.base, self.entry, self.qty, self.peak, self.dd_limit);
+        let (lo, hi) = (self.lo_trigger, self.hi_trigger);
+        let mut equity = [0.0; N];
+        let mut ok = true;
+        for k in 0..N {
+            let e = base + (close[k] - entry) * qty;
+            equity[k] = e;
+            ok &= (low[k] > lo) & (high[k] < hi) & (e <= peak) & (peak - e <= limit);
+        }
+        // The signals of bars i..i+N-1 are executed inside the block: they must be holds.
+        for &s in &signal[..N - 1] {
+            ok &= (s == 0) | (s == side);
+        }
+        if !ok {
+            return false;
+        }
+        obs.block(i, &equity);
+        self.pending = signal[N - 1];
+        true
     }
 
     /// Bars `start..end` while idle (see [`Self::is_idle`]): every one has equity `cash`;
@@ -356,9 +405,7 @@ impl FuturesAccount {
                 hi = self.tp_px;
             }
             if self.liq {
-                // Liquidated when margin + (w - entry)*aq <= aq*w*mm, i.e. about
-                // w <= (entry - margin/aq) / (1 - mm).
-                let w = (entry - self.margin / aq) / (1.0 - self.mm) + LIQ_SLACK * entry;
+                let w = entry * self.liq_long;
                 lo = if w.is_nan() || tiny { f64::INFINITY } else if w > lo { w } else { lo };
             }
         } else {
@@ -371,9 +418,7 @@ impl FuturesAccount {
                 lo = self.tp_px;
             }
             if self.liq {
-                // Liquidated when margin + (entry - w)*aq <= aq*w*mm, i.e. about
-                // w >= (entry + margin/aq) / (1 + mm).
-                let w = (entry + self.margin / aq) / (1.0 + self.mm) - LIQ_SLACK * entry;
+                let w = entry * self.liq_short;
                 hi = if w.is_nan() || tiny { f64::NEG_INFINITY } else if w < hi { w } else { hi };
             }
         }

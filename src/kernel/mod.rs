@@ -16,6 +16,9 @@ pub use futures::FuturesAccount;
 pub use metrics::{py_round, Metrics};
 pub use observer::{daily_points, DailySampler, ExitReason, Observer, Recorder, Side, Trade};
 
+/// Bars per quiet block (see [`FuturesAccount::quiet_block`]).
+const BLOCK: usize = 16;
+
 /// Invalid kernel input.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum KernelError {
@@ -79,9 +82,31 @@ pub fn backtest<O: Observer>(
             i = end;
             continue;
         }
+        // In a position: try whole quiet blocks, step bar by bar through the others.
         while i < n {
-            acct.step(i, open[i], high[i], low[i], close[i], signal[i], obs);
-            i += 1;
+            if i + BLOCK <= n {
+                let r = i..i + BLOCK;
+                let quiet = acct.quiet_block::<O, BLOCK>(
+                    i,
+                    high[r.clone()].try_into().unwrap(),
+                    low[r.clone()].try_into().unwrap(),
+                    close[r.clone()].try_into().unwrap(),
+                    signal[r].try_into().unwrap(),
+                    obs,
+                );
+                if quiet {
+                    i += BLOCK;
+                    continue;
+                }
+            }
+            let end = (i + BLOCK).min(n);
+            while i < end {
+                acct.step(i, open[i], high[i], low[i], close[i], signal[i], obs);
+                i += 1;
+                if acct.is_idle() {
+                    break;
+                }
+            }
             if acct.is_idle() {
                 break;
             }

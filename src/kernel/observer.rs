@@ -89,6 +89,14 @@ pub trait Observer {
         }
     }
 
+    /// Bars `start..start + equity.len()` have these equities.
+    #[inline(always)]
+    fn block(&mut self, start: usize, equity: &[f64]) {
+        for (k, &e) in equity.iter().enumerate() {
+            self.equity(start + k, e);
+        }
+    }
+
     /// A position was closed.
     #[inline(always)]
     fn trade(&mut self, _trade: &Trade) {}
@@ -119,6 +127,11 @@ impl Observer for Recorder {
     #[inline]
     fn flat(&mut self, start: usize, end: usize, equity: f64) {
         self.equity.extend(std::iter::repeat_n(equity, end - start));
+    }
+
+    #[inline]
+    fn block(&mut self, _start: usize, equity: &[f64]) {
+        self.equity.extend_from_slice(equity);
     }
 
     fn trade(&mut self, trade: &Trade) {
@@ -193,6 +206,13 @@ impl Observer for DailySampler {
             self.record(self.next, equity);
         }
     }
+
+    #[inline(always)]
+    fn block(&mut self, start: usize, equity: &[f64]) {
+        while self.next < start + equity.len() {
+            self.record(self.next, equity[self.next - start]);
+        }
+    }
 }
 
 /// Fans every call out to two observers.
@@ -207,6 +227,12 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     fn flat(&mut self, start: usize, end: usize, equity: f64) {
         self.0.flat(start, end, equity);
         self.1.flat(start, end, equity);
+    }
+
+    #[inline]
+    fn block(&mut self, start: usize, equity: &[f64]) {
+        self.0.block(start, equity);
+        self.1.block(start, equity);
     }
 
     #[inline]
