@@ -23,3 +23,4 @@ pub mod cli;
 
 /// Version written into result tables (`qm_version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub mod pipeline;

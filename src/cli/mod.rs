@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 pub mod backtest;
+pub mod common;
 pub mod data;
 pub mod fetch;
 pub mod import;

@@ -1,1 +1,3 @@
-//! sweep (being built)
+//! Parameter sweeps and walk-forward over (symbol, timeframe) partitions.
+
+pub mod spec;
