@@ -162,27 +162,60 @@ fn time_full_grid_signals_eth_1h() {
     let reference = reference_dir();
     let candles = read_candles(&reference.join("candles/ETH_USDT-1h.parquet"));
     let grid = quantmuse_grid();
+    let run = |cache: &IndicatorCache, combos: &[qm::strategies::Combo]| -> usize {
+        combos
+            .par_iter()
+            .map_init(
+                || vec![0i8; candles.len()],
+                |out, combo| {
+                    signals_into(combo, cache, out);
+                    out.iter().filter(|&&s| s == 1).count()
+                },
+            )
+            .sum()
+    };
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let cache = IndicatorCache::new(&candles);
         let t = std::time::Instant::now();
-        let buys: usize = pool.install(|| {
-            grid.par_iter()
-                .map_init(
-                    || vec![0i8; candles.len()],
-                    |out, combo| {
-                        signals_into(combo, &cache, out);
-                        out.iter().filter(|&&s| s == 1).count()
-                    },
-                )
-                .sum()
-        });
+        let buys = pool.install(|| run(&cache, &grid));
+        let cold = t.elapsed().as_secs_f64();
+        let t = std::time::Instant::now();
+        pool.install(|| run(&cache, &grid));
+        let warm = t.elapsed().as_secs_f64();
         eprintln!(
-            "{threads} thread(s): {} combos x {} bars in {:.3} s ({} cached series, {buys} buy bars)",
+            "{threads} thread(s): {} combos x {} bars: {cold:.3} s with indicators, {warm:.3} s with a warm cache ({} series, {buys} buy bars)",
             grid.len(),
             candles.len(),
-            t.elapsed().as_secs_f64(),
             cache.cached()
         );
     }
+    // Per strategy, one thread, cold cache.
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let cache = IndicatorCache::new(&candles);
+    for def in qm::strategies::STRATEGIES {
+        let combos: Vec<_> = grid.iter().filter(|c| c.strategy.name == def.name).cloned().collect();
+        let t = std::time::Instant::now();
+        pool.install(|| run(&cache, &combos));
+        eprintln!("  {:<17} {:>5} combos {:>7.1} ms", def.name, combos.len(), t.elapsed().as_secs_f64() * 1e3);
+    }
+}
+
+/// Write the full grid's signals (grid order, one `i8` per bar) for the candles in
+/// `QM_DUMP_CANDLES` to `QM_DUMP_OUT`, for cross-checking outside Rust.
+#[test]
+#[ignore]
+fn dump_full_grid_signals() {
+    let (Ok(input), Ok(output)) = (std::env::var("QM_DUMP_CANDLES"), std::env::var("QM_DUMP_OUT")) else {
+        panic!("set QM_DUMP_CANDLES and QM_DUMP_OUT");
+    };
+    let candles = read_candles(Path::new(&input));
+    let cache = IndicatorCache::new(&candles);
+    let mut out = vec![0i8; candles.len()];
+    let mut bytes = Vec::with_capacity(candles.len() * 17_273);
+    for combo in quantmuse_grid() {
+        signals_into(&combo, &cache, &mut out);
+        bytes.extend(out.iter().map(|&s| s as u8));
+    }
+    std::fs::write(output, bytes).unwrap();
 }

@@ -33,6 +33,8 @@ fn bollinger(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (p, m) = (c.period("period"), c.param_f64("num_std"));
     let close = &k.candles().close;
     let (mid, sd) = (k.get(Ind::RollMean(Src::Close, p)), k.get(Ind::RollStd(Src::Close, p)));
+    let n = out.len();
+    let (close, mid, sd) = (&close[..n], &mid[..n], &sd[..n]);
     fill(out, p, |i| close[i] < mid[i] - m * sd[i], |i| close[i] > mid[i] + m * sd[i]);
 }
 
@@ -53,6 +55,8 @@ fn keltner(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (ep, ap, m) = (c.period("ema_period"), c.period("atr_period"), c.param_f64("atr_mult"));
     let close = &k.candles().close;
     let (e, atr) = (k.get(Ind::Ewm(Src::Close, ep)), k.get(Ind::RollMean(Src::TrueRange, ap)));
+    let n = out.len();
+    let (close, e, atr) = (&close[..n], &e[..n], &atr[..n]);
     fill(out, ep.max(ap), |i| close[i] > e[i] + m * atr[i], |i| close[i] < e[i] - m * atr[i]);
 }
 
@@ -72,6 +76,8 @@ fn vwap_bands(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (p, m) = (c.period("period"), c.param_f64("num_std"));
     let close = &k.candles().close;
     let (vwap, sd) = (k.get(Ind::Vwap(p)), k.get(Ind::RollStd(Src::Typical, p)));
+    let n = out.len();
+    let (close, vwap, sd) = (&close[..n], &vwap[..n], &sd[..n]);
     fill(out, p, |i| close[i] < vwap[i] - m * sd[i], |i| close[i] > vwap[i] + m * sd[i]);
 }
 
@@ -96,18 +102,20 @@ fn squeeze(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let close = &k.candles().close;
     let (mid, sd) = (k.get(Ind::RollMean(Src::Close, bp)), k.get(Ind::RollStd(Src::Close, bp)));
     let (e, atr) = (k.get(Ind::Ewm(Src::Close, kp)), k.get(Ind::RollMean(Src::TrueRange, kp)));
+    let n = out.len();
+    let (close, mid, sd, e, atr) = (&close[..n], &mid[..n], &sd[..n], &e[..n], &atr[..n]);
     let off = |i: usize| {
         let (bb_up, bb_lo) = (mid[i] + bs * sd[i], mid[i] - bs * sd[i]);
         let (kc_up, kc_lo) = (e[i] + km * atr[i], e[i] - km * atr[i]);
-        !(bb_lo > kc_lo && bb_up < kc_up)
+        !((bb_lo > kc_lo) & (bb_up < kc_up))
     };
     let mom = |i: usize| close[i] - mid[i];
     let prev = |i: usize| if i == 0 { f64::NAN } else { mom(i - 1) };
     fill(
         out,
         bp.max(kp),
-        |i| off(i) && mom(i) > 0.0 && mom(i) > prev(i),
-        |i| off(i) && mom(i) < 0.0 && mom(i) < prev(i),
+        |i| off(i) & (mom(i) > 0.0) & (mom(i) > prev(i)),
+        |i| off(i) & (mom(i) < 0.0) & (mom(i) < prev(i)),
     );
 }
 
@@ -126,5 +134,6 @@ pub static CMF: StrategyDef = StrategyDef {
 fn cmf(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (p, thr) = (c.period("period"), c.param_f64("threshold"));
     let cmf = k.get(Ind::Cmf(p));
+    let cmf = &cmf[..out.len()];
     fill(out, p, |i| cmf[i] > thr, |i| cmf[i] < -thr);
 }

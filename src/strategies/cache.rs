@@ -68,6 +68,8 @@ pub enum Ind {
     Mfi(usize),
     Cmf(usize),
     Fisher(usize),
+    /// `roll_mean(pct_change(close, r), w)`, one KST component.
+    RocMean(usize, usize),
     Kst(usize, usize, usize, usize),
 }
 

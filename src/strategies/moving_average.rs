@@ -32,6 +32,8 @@ pub static EMA_CROSSOVER: StrategyDef = StrategyDef {
 fn ema_crossover(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (fp, sp) = (c.period("fast_period"), c.period("slow_period"));
     let (f, s) = (k.get(Ind::Ewm(Src::Close, fp)), k.get(Ind::Ewm(Src::Close, sp)));
+    let n = out.len();
+    let (f, s) = (&f[..n], &s[..n]);
     fill(out, fp.max(sp), |i| f[i] > s[i], |i| f[i] < s[i]);
 }
 
@@ -53,6 +55,7 @@ fn macd(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let m = k.get(Ind::MacdLine(fast, slow));
     let mut g = vec![0.0; m.len()];
     ewm_into(&m, sig, &mut g);
+    let m = &m[..out.len()];
     fill(out, slow + sig, |i| m[i] > g[i], |i| m[i] < g[i]);
 }
 
@@ -72,7 +75,9 @@ pub static TRIPLE_EMA: StrategyDef = StrategyDef {
 fn triple_ema(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (fp, mp, sp) = (c.period("fast"), c.period("mid"), c.period("slow"));
     let (f, m, s) = (k.get(Ind::Ewm(Src::Close, fp)), k.get(Ind::Ewm(Src::Close, mp)), k.get(Ind::Ewm(Src::Close, sp)));
-    fill(out, sp, |i| f[i] > m[i] && m[i] > s[i], |i| f[i] < m[i] && m[i] < s[i]);
+    let n = out.len();
+    let (f, m, s) = (&f[..n], &m[..n], &s[..n]);
+    fill(out, sp, |i| (f[i] > m[i]) & (m[i] > s[i]), |i| (f[i] < m[i]) & (m[i] < s[i]));
 }
 
 pub static TRIX: StrategyDef = StrategyDef {
@@ -92,6 +97,7 @@ fn trix(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let t = k.get(Ind::Trix(p));
     let mut g = vec![0.0; t.len()];
     ewm_into(&t, sig, &mut g);
+    let t = &t[..out.len()];
     fill(out, 3 * p, |i| t[i] > g[i], |i| t[i] < g[i]);
 }
 
@@ -149,5 +155,7 @@ fn kst(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (r1, r2, r3, r4) = (c.period("r1"), c.period("r2"), c.period("r3"), c.period("r4"));
     let kst = k.get(Ind::Kst(r1, r2, r3, r4));
     let g = roll_mean(&kst, c.period("signal_period"));
+    let n = out.len();
+    let (kst, g) = (&kst[..n], &g[..n]);
     fill(out, r4 + 15, |i| kst[i] > g[i], |i| kst[i] < g[i]);
 }

@@ -30,6 +30,7 @@ fn mean_reversion(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let p = c.period("rsi_period");
     let (lo, hi) = (c.param_f64("oversold"), c.param_f64("overbought"));
     let rsi = k.get(Ind::RsiA(p));
+    let rsi = &rsi[..out.len()];
     fill(out, p, |i| rsi[i] < lo, |i| rsi[i] > hi);
 }
 
@@ -99,7 +100,9 @@ fn stochastic(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (kp, dp) = (c.period("k_period"), c.period("d_period"));
     let (lo, hi) = (c.param_f64("oversold"), c.param_f64("overbought"));
     let (kk, d) = (k.get(Ind::StochK(kp)), k.get(Ind::StochD(kp, dp)));
-    fill(out, kp + dp, |i| kk[i] < lo && kk[i] > d[i], |i| kk[i] > hi && kk[i] < d[i]);
+    let n = out.len();
+    let (kk, d) = (&kk[..n], &d[..n]);
+    fill(out, kp + dp, |i| (kk[i] < lo) & (kk[i] > d[i]), |i| (kk[i] > hi) & (kk[i] < d[i]));
 }
 
 pub static WILLIAMS_R: StrategyDef = StrategyDef {
@@ -119,6 +122,7 @@ fn williams_r(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let p = c.period("period");
     let (lo, hi) = (c.param_f64("oversold"), c.param_f64("overbought"));
     let wr = k.get(Ind::WilliamsR(p));
+    let wr = &wr[..out.len()];
     fill(out, p, |i| wr[i] < lo, |i| wr[i] > hi);
 }
 
@@ -139,6 +143,7 @@ fn cci(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let p = c.period("period");
     let (lo, hi) = (c.param_f64("buy_level"), c.param_f64("sell_level"));
     let cci = k.get(Ind::Cci(p));
+    let cci = &cci[..out.len()];
     fill(out, p, |i| cci[i] < lo, |i| cci[i] > hi);
 }
 
@@ -161,7 +166,9 @@ fn rsi_ema(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (lo, hi) = (c.param_f64("oversold"), c.param_f64("overbought"));
     let close = &k.candles().close;
     let (rsi, e) = (k.get(Ind::RsiA(rp)), k.get(Ind::Ewm(Src::Close, ep)));
-    fill(out, rp.max(ep), |i| rsi[i] < lo && close[i] > e[i], |i| rsi[i] > hi && close[i] < e[i]);
+    let n = out.len();
+    let (rsi, e, close) = (&rsi[..n], &e[..n], &close[..n]);
+    fill(out, rp.max(ep), |i| (rsi[i] < lo) & (close[i] > e[i]), |i| (rsi[i] > hi) & (close[i] < e[i]));
 }
 
 pub static DOUBLE_RSI: StrategyDef = StrategyDef {
@@ -182,7 +189,9 @@ fn double_rsi(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (fp, sp) = (c.period("fast_rsi"), c.period("slow_rsi"));
     let (lo, hi) = (c.param_f64("oversold"), c.param_f64("overbought"));
     let (f, s) = (k.get(Ind::RsiB(fp)), k.get(Ind::RsiB(sp)));
-    fill(out, sp + 1, |i| f[i] < lo && s[i] < 50.0, |i| f[i] > hi && s[i] > 50.0);
+    let n = out.len();
+    let (f, s) = (&f[..n], &s[..n]);
+    fill(out, sp + 1, |i| (f[i] < lo) & (s[i] < 50.0), |i| (f[i] > hi) & (s[i] > 50.0));
 }
 
 pub static MFI: StrategyDef = StrategyDef {
@@ -202,6 +211,7 @@ fn mfi(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let p = c.period("period");
     let (lo, hi) = (c.param_f64("oversold"), c.param_f64("overbought"));
     let mfi = k.get(Ind::Mfi(p));
+    let mfi = &mfi[..out.len()];
     fill(out, p + 1, |i| mfi[i] < lo, |i| mfi[i] > hi);
 }
 

@@ -76,8 +76,9 @@ pub(crate) fn compute(k: &IndicatorCache<'_>, which: Ind) -> Vec<f64> {
             zip(&cv, &v, |cv, v| cv / (v + 1e-10))
         }
         Ind::Fisher(p) => fisher(k, p),
+        Ind::RocMean(r, w) => roll_mean(&ind::pct_change(&c.close, r), w),
         Ind::Kst(r1, r2, r3, r4) => {
-            let rc = |r: usize, w: usize| roll_mean(&ind::pct_change(&c.close, r), w);
+            let rc = |r: usize, w: usize| k.get(Ind::RocMean(r, w));
             let (a, b, cc, d) = (rc(r1, 10), rc(r2, 10), rc(r3, 10), rc(r4, 15));
             (0..c.len()).map(|i| ((a[i] * 1.0 + b[i] * 2.0) + cc[i] * 3.0) + d[i] * 4.0).collect()
         }

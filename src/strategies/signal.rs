@@ -23,13 +23,9 @@ pub(crate) fn fill(out: &mut [i8], warmup: usize, buy: impl Fn(usize) -> bool, s
     let start = warmup.min(out.len());
     out[..start].fill(0);
     for (i, s) in out.iter_mut().enumerate().skip(start) {
-        *s = if sell(i) {
-            -1
-        } else if buy(i) {
-            1
-        } else {
-            0
-        };
+        // Branch-free: both conditions are pure, and sell wins.
+        let (b, x) = (buy(i), sell(i));
+        *s = (b & !x) as i8 - x as i8;
     }
 }
 

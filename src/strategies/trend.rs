@@ -55,7 +55,9 @@ pub static ADX_TREND: StrategyDef = StrategyDef {
 fn adx_trend(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (ap, dp, thr) = (c.period("adx_period"), c.period("di_period"), c.param_f64("threshold"));
     let (pdi, mdi, adx) = (k.get(Ind::PlusDi(dp)), k.get(Ind::MinusDi(dp)), k.get(Ind::Adx(dp, ap)));
-    fill(out, dp + ap, |i| pdi[i] > mdi[i] && adx[i] > thr, |i| mdi[i] > pdi[i] && adx[i] > thr);
+    let n = out.len();
+    let (pdi, mdi, adx) = (&pdi[..n], &mdi[..n], &adx[..n]);
+    fill(out, dp + ap, |i| (pdi[i] > mdi[i]) & (adx[i] > thr), |i| (mdi[i] > pdi[i]) & (adx[i] > thr));
 }
 
 pub static PARABOLIC_SAR: StrategyDef = StrategyDef {

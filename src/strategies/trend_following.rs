@@ -30,6 +30,8 @@ fn momentum(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let lb = c.period("lookback");
     let close = &k.candles().close;
     let sma = k.get(Ind::RollMean(Src::Close, lb));
+    let n = out.len();
+    let (close, sma) = (&close[..n], &sma[..n]);
     fill(out, lb, |i| close[i] > sma[i], |i| close[i] < sma[i]);
 }
 
@@ -140,5 +142,7 @@ fn aroon(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (p, thr) = (c.period("period"), c.param_f64("threshold"));
     let (up, down) = (k.get(Ind::AroonUp(p)), k.get(Ind::AroonDown(p)));
     let other = 100.0 - thr;
-    fill(out, p + 1, |i| up[i] > thr && down[i] < other, |i| down[i] > thr && up[i] < other);
+    let n = out.len();
+    let (up, down) = (&up[..n], &down[..n]);
+    fill(out, p + 1, |i| (up[i] > thr) & (down[i] < other), |i| (down[i] > thr) & (up[i] < other));
 }
