@@ -155,7 +155,7 @@ pub fn generate(spec: &SynthSpec) -> Result<Candles, SynthError> {
     let base_volume = 1_000_000.0 / price * (0.2 + rng.uniform()) * hours;
     let mut regime = REGIMES[(rng.next_u64() % REGIMES.len() as u64) as usize];
     // GARCH(1,1)-like variance multiplier with mean 1: shocks make the next bars wilder.
-    let mut cluster = 1.0;
+    let mut cluster: f64 = 1.0;
     let mut c = Candles {
         open_time: times,
         open: Vec::with_capacity(spec.bars),

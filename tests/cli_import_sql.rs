@@ -338,13 +338,17 @@ fn sql_file_with_several_statements() {
 #[test]
 fn sql_lists_tables() {
     let (_d, lake) = two_symbol_lake();
-    let out = qm(&lake, &["sql", "--tables", "--format", "csv"]).success().stdout_text();
-    let rows = csv_rows(&out);
-    assert_eq!(rows[0], ["table", "column", "data_type", "partition"]);
-    let find = |c: &str| rows.iter().find(|r| r[1] == c).unwrap_or_else(|| panic!("no `{c}` in {out}")).clone();
-    assert_eq!(find("open_time")[0], "ohlcv");
-    assert_eq!(find("open_time")[3], "false");
-    assert_eq!(find("symbol")[3], "true");
-    assert_eq!(find("timeframe")[3], "true");
-    assert_eq!(find("timeframe")[2], "Utf8");
+    let out = qm(&lake, &["sql", "--tables", "--format", "json"]).success().stdout_text();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let find = |c: &str| rows.iter().find(|r| r["column"] == c).unwrap_or_else(|| panic!("no `{c}` in {out}")).clone();
+    assert_eq!(find("open_time")["table"], "ohlcv");
+    assert_eq!(find("open_time")["partition"], false);
+    assert!(find("open_time")["data_type"].as_str().unwrap().starts_with("Timestamp"), "{out}");
+    assert_eq!(find("trades")["partition"], false);
+    assert_eq!(find("symbol")["partition"], true);
+    assert_eq!(find("timeframe")["partition"], true);
+    assert_eq!(find("timeframe")["data_type"], "Utf8");
+    assert_eq!(rows.len(), 13, "{out}");
+    let table = qm(&lake, &["sql", "--tables"]).success().stdout_text();
+    assert!(table.contains("| ohlcv | symbol "), "{table}");
 }

@@ -103,7 +103,7 @@ async fn tables_batch(ctx: &datafusion::prelude::SessionContext, root: &std::pat
     let found = query::discover_tables(root).map_err(plain)?;
     let (mut t, mut c, mut d, mut p) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for name in query::table_names(ctx) {
-        let provider = ctx.table_provider(name.as_str()).await?;
+        let provider = ctx.table_provider(datafusion::common::TableReference::bare(name.as_str())).await?;
         let parts = found.iter().find(|f| f.name == name).map(|f| f.partitions.clone()).unwrap_or_default();
         for field in provider.schema().fields() {
             t.push(name.clone());

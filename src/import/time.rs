@@ -33,13 +33,10 @@ pub fn parse_millis(text: &str) -> Option<i64> {
     if let Ok(v) = s.parse::<i64>() {
         return Some(epoch_to_millis(v));
     }
-    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+' || b == b'e' || b == b'E') {
-        let f: f64 = s.parse().ok()?;
-        // Only integral values that i64 holds exactly are timestamps.
-        if f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15 {
-            return Some(epoch_to_millis(f as i64));
-        }
-        return None;
+    if let Ok(f) = s.parse::<f64>() {
+        // Only integral values that f64 and i64 both hold exactly are timestamps.
+        let integral = f.is_finite() && f.fract() == 0.0 && f.abs() < 9.0e15;
+        return integral.then(|| epoch_to_millis(f as i64));
     }
     parse_iso(s)
 }
