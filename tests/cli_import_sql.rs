@@ -352,3 +352,127 @@ fn sql_lists_tables() {
     let table = qm(&lake, &["sql", "--tables"]).success().stdout_text();
     assert!(table.contains("| ohlcv | symbol "), "{table}");
 }
+
+// ---------- sqllogictest-style files ----------
+
+/// One block of a `.slt` file.
+enum Block {
+    Statement { sql: String, error: Option<String> },
+    Query { sql: String, expected: Vec<String>, line: usize },
+}
+
+fn parse_slt(text: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        let head = lines[i].trim();
+        i += 1;
+        if head.is_empty() || head.starts_with('#') {
+            continue;
+        }
+        let start = i;
+        let mut sql = Vec::new();
+        while i < lines.len() && !lines[i].trim().is_empty() && lines[i].trim() != "----" {
+            sql.push(lines[i]);
+            i += 1;
+        }
+        let sql = sql.join("\n");
+        if head == "query" {
+            assert_eq!(lines.get(i).map(|l| l.trim()), Some("----"), "line {start}: query without `----`");
+            i += 1;
+            let mut expected = Vec::new();
+            while i < lines.len() && !lines[i].trim().is_empty() {
+                expected.push(lines[i].to_string());
+                i += 1;
+            }
+            blocks.push(Block::Query { sql, expected, line: start });
+        } else if head == "statement ok" {
+            blocks.push(Block::Statement { sql, error: None });
+        } else if let Some(msg) = head.strip_prefix("statement error ") {
+            blocks.push(Block::Statement { sql, error: Some(msg.to_string()) });
+        } else {
+            panic!("line {start}: unknown block `{head}`");
+        }
+    }
+    blocks
+}
+
+/// Render blocks back to text with fresh query results (for `QM_SLT_COMPLETE=1`).
+fn render_slt(original: &str, results: &[(usize, Vec<String>)]) -> String {
+    let lines: Vec<&str> = original.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        out.push(lines[i].to_string());
+        if let Some((_, rows)) = results.iter().find(|(l, _)| *l == i + 1) {
+            // Copy the SQL and `----`, then replace the old result.
+            i += 1;
+            while lines[i].trim() != "----" {
+                out.push(lines[i].to_string());
+                i += 1;
+            }
+            out.push("----".to_string());
+            i += 1;
+            while i < lines.len() && !lines[i].trim().is_empty() {
+                i += 1;
+            }
+            out.extend(rows.iter().cloned());
+            continue;
+        }
+        i += 1;
+    }
+    out.join("\n") + "\n"
+}
+
+#[test]
+fn sql_logic_files() {
+    let (d, lake) = lake_dir();
+    let btc = write(d.path(), "btc.csv", &csv_ms(&bars(JAN1_2024, 48)));
+    let eth = write(d.path(), "eth.csv", &csv_ms(&bars(JAN1_2024, 24)));
+    qm(&lake, &["import", "--symbol", "BTCUSDT", "--interval", "1h", s(&btc)]).success();
+    qm(&lake, &["import", "--symbol", "ETHUSDT", "--interval", "1h", s(&eth)]).success();
+    let complete = std::env::var("QM_SLT_COMPLETE").is_ok_and(|v| v == "1");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sql");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    files.retain(|p| p.extension().is_some_and(|x| x == "slt"));
+    files.sort();
+    assert!(!files.is_empty());
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut setup = String::new();
+        let mut results = Vec::new();
+        let mut failures = Vec::new();
+        for block in parse_slt(&text) {
+            match block {
+                Block::Statement { sql, error: None } => setup.push_str(&format!("{sql};\n")),
+                Block::Statement { sql, error: Some(msg) } => {
+                    let f = write(d.path(), "stmt.sql", &format!("{setup}{sql};\n"));
+                    let r = qm(&lake, &["sql", "-f", s(&f)]);
+                    if r.ok || !r.stderr.contains(&msg) {
+                        failures.push(format!("`{sql}`: expected an error with `{msg}`, got: {}", r.stderr));
+                    }
+                }
+                Block::Query { sql, expected, line } => {
+                    let f = write(d.path(), "query.sql", &format!("{setup}{sql};\n"));
+                    let out = d.path().join("query.csv");
+                    let r = qm(&lake, &["sql", "-f", s(&f), "--format", "csv", "--output", s(&out)]);
+                    let got: Vec<String> = if r.ok {
+                        std::fs::read_to_string(&out).unwrap().lines().map(str::to_string).collect()
+                    } else {
+                        vec![format!("error: {}", r.stderr.trim())]
+                    };
+                    if got != expected {
+                        failures.push(format!("{}:{line}\n{sql}\nexpected:\n{}\ngot:\n{}", file.display(), expected.join("\n"), got.join("\n")));
+                    }
+                    results.push((line, got));
+                }
+            }
+        }
+        if complete {
+            std::fs::write(&file, render_slt(&text, &results)).unwrap();
+        } else {
+            assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+        }
+    }
+}
