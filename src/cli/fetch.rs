@@ -157,7 +157,7 @@ async fn fetch_one(plan: &Plan, client: &Client, lake: &Lake, symbol: &str, bar:
     let stored = lake
         .read_ohlcv(symbol, tf)
         .await
-        .with_context(|| format!("reading `{symbol}` {tf} from the lake"))?;
+        .context("reading the lake")?;
     let have = stored.as_ref().and_then(|o| {
         let t = &o.candles.open_time;
         Some(Stored { first: *t.first()?, last: *t.last()?, len: t.len() })
@@ -172,7 +172,7 @@ async fn fetch_one(plan: &Plan, client: &Client, lake: &Lake, symbol: &str, bar:
     let fetched = client
         .fetch_closed_with_progress(symbol, tf, plan.limit, have, &tick)
         .await
-        .with_context(|| format!("fetching `{symbol}` {tf} klines from binance {}", plan.market))?;
+        .with_context(|| format!("fetching klines from binance {}", plan.market))?;
     tick(plan.limit);
 
     if fetched.len() == 0 {
@@ -187,7 +187,7 @@ async fn fetch_one(plan: &Plan, client: &Client, lake: &Lake, symbol: &str, bar:
     let merged = lake
         .merge_ohlcv(symbol, tf, fetched)
         .await
-        .with_context(|| format!("writing `{symbol}` {tf} to the lake"))?;
+        .context("writing the lake")?;
     Ok(Done {
         added: merged.added,
         total: merged.total,
