@@ -191,6 +191,23 @@ fn timeout_is_retried() {
 }
 
 #[test]
+fn used_weight_near_the_limit_slows_requests() {
+    let rows = btc();
+    let mock = mock_with(&rows, 3000);
+    // 4600 of spot's 6000 per minute: past the 75 % mark where requests are paced.
+    mock.set_reported_weight(Some(4600));
+    let dir = tempfile::tempdir().unwrap();
+    let t = Instant::now();
+    assert_ok(&qm(&mock, dir.path(), &["--symbols", "BTCUSDT", "--limit", "2500"]));
+    let took = t.elapsed();
+    assert_eq!(mock.kline_requests().len(), 3);
+    // Two paced requests; a minute boundary in between may reset one of them.
+    assert!(took >= Duration::from_millis(250), "not paced: {took:?}");
+    assert!(took < Duration::from_secs(10), "paced far too long: {took:?}");
+    eprintln!("3 pages at weight 4600/6000 took {took:?}");
+}
+
+#[test]
 fn persistent_failure_leaves_the_lake_untouched() {
     let rows = btc();
     let mock = mock_with(&rows, 2000);

@@ -46,17 +46,27 @@ impl WeightGate {
         }
     }
 
-    /// How long the next request should wait right now.
-    pub fn delay(&self, now_ms: i64) -> Duration {
+    /// What is left of a `Retry-After` pause.
+    pub fn pause_remaining(&self) -> Duration {
         let s = self.state.lock().unwrap();
-        let pause = s.paused_until.map(|p| p.saturating_duration_since(Instant::now())).unwrap_or_default();
-        pause.max(weight_delay(s.used, s.window, self.limit, now_ms))
+        s.paused_until.map(|p| p.saturating_duration_since(Instant::now())).unwrap_or_default()
     }
 
-    /// Wait until a request may be sent.
+    /// The weight-based delay for one request sent at `now_ms`.
+    pub fn pace(&self, now_ms: i64) -> Duration {
+        let s = self.state.lock().unwrap();
+        weight_delay(s.used, s.window, self.limit, now_ms)
+    }
+
+    /// Wait until a request may be sent: pace once by weight, then sit out any pause (which
+    /// another request may extend meanwhile).
     pub async fn wait(&self) {
+        let pace = self.pace(now_ms());
+        if !pace.is_zero() {
+            tokio::time::sleep(pace).await;
+        }
         loop {
-            let d = self.delay(now_ms());
+            let d = self.pause_remaining();
             if d.is_zero() {
                 return;
             }
@@ -115,12 +125,14 @@ mod tests {
         let now = 1_000 * MIN + 1_000;
         g.observe(2300, now);
         g.observe(10, now + 5);
-        assert!(g.delay(now + 10) >= Duration::from_secs(59));
+        assert!(g.pace(now + 10) >= Duration::from_secs(59));
         // A new window resets the count.
         g.observe(10, now + MIN);
-        assert_eq!(g.delay(now + MIN), Duration::ZERO);
+        assert_eq!(g.pace(now + MIN), Duration::ZERO);
+        assert_eq!(g.pause_remaining(), Duration::ZERO);
         g.pause_for(Duration::from_secs(5));
-        let d = g.delay(now + MIN);
+        g.pause_for(Duration::from_secs(1));
+        let d = g.pause_remaining();
         assert!(d > Duration::from_secs(4) && d <= Duration::from_secs(5), "{d:?}");
     }
 }

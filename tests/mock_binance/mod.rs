@@ -77,6 +77,7 @@ struct State {
     in_flight: usize,
     max_in_flight: usize,
     weight: u32,
+    reported_weight: Option<u32>,
 }
 
 /// A running mock; stops when dropped.
@@ -143,6 +144,11 @@ impl MockBinance {
 
     pub fn clear_log(&self) {
         self.lock().log.clear();
+    }
+
+    /// Report this `X-MBX-USED-WEIGHT-1M` instead of the running count.
+    pub fn set_reported_weight(&self, w: Option<u32>) {
+        self.lock().reported_weight = w;
     }
 
     /// Most requests seen in flight at once.
@@ -252,7 +258,7 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     let weight = {
         let mut s = state.lock().unwrap();
         s.weight += if req.is_klines() { 2 } else { 1 };
-        s.weight
+        s.reported_weight.unwrap_or(s.weight)
     };
     let result = write_reply(&conn, reply, now, weight);
     state.lock().unwrap().in_flight -= 1;
