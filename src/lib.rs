@@ -11,16 +11,19 @@ pub mod indicators;
 pub mod strategies;
 pub mod kernel;
 pub mod sweep;
+pub mod pipeline;
+pub mod tables;
 
 pub mod lake;
 pub mod binance;
 pub mod import;
 pub mod synth;
 pub mod query;
+pub mod live;
+pub mod serve;
 pub mod output;
 
 pub mod cli;
 
 /// Version written into result tables (`qm_version`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-pub mod pipeline;
