@@ -1,5 +1,6 @@
-//! Sweeps over parameter grids and walk-forward evaluation.
+//! Parameter sweeps and walk-forward over (symbol, timeframe) partitions.
 
+pub mod spec;
 pub mod walkforward;
 pub mod windows;
 

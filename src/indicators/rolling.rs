@@ -1,0 +1,167 @@
+//! Rolling sums and means with pandas' Kahan compensation (separate add/remove terms),
+//! consecutive-equal-value counter and sign forcing.
+
+/// Incremental state shared by `roll_sum` and `roll_mean`.
+#[derive(Default)]
+struct KahanWindow {
+    nobs: usize,
+    neg: usize,
+    sum: f64,
+    c_add: f64,
+    c_rem: f64,
+    same: usize,
+    prev: f64,
+}
+
+impl KahanWindow {
+    fn reset(&mut self, first: f64) {
+        *self = KahanWindow { prev: first, ..KahanWindow::default() };
+    }
+
+    #[inline]
+    fn add(&mut self, v: f64) {
+        if v.is_nan() {
+            return;
+        }
+        self.nobs += 1;
+        let y = v - self.c_add;
+        let t = self.sum + y;
+        self.c_add = (t - self.sum) - y;
+        self.sum = t;
+        if v.is_sign_negative() {
+            self.neg += 1;
+        }
+        if v == self.prev {
+            self.same += 1;
+        } else {
+            self.same = 1;
+        }
+        self.prev = v;
+    }
+
+    #[inline]
+    fn remove(&mut self, v: f64) {
+        if v.is_nan() {
+            return;
+        }
+        self.nobs -= 1;
+        let y = -v - self.c_rem;
+        let t = self.sum + y;
+        self.c_rem = (t - self.sum) - y;
+        self.sum = t;
+        if v.is_sign_negative() {
+            self.neg -= 1;
+        }
+    }
+
+    #[inline]
+    fn mean(&self, minp: usize) -> f64 {
+        if self.nobs < minp || self.nobs == 0 {
+            return f64::NAN;
+        }
+        if self.same >= self.nobs {
+            return self.prev;
+        }
+        let r = self.sum / self.nobs as f64;
+        if (self.neg == 0 && r < 0.0) || (self.neg == self.nobs && r > 0.0) {
+            0.0
+        } else {
+            r
+        }
+    }
+
+    #[inline]
+    fn total(&self, minp: usize) -> f64 {
+        if self.nobs < minp {
+            return f64::NAN;
+        }
+        if self.nobs == 0 {
+            return 0.0;
+        }
+        if self.same >= self.nobs {
+            self.prev * self.nobs as f64
+        } else {
+            self.sum
+        }
+    }
+}
+
+/// Drive a fixed window of `n` over `x`: remove the leaving value, add the entering one,
+/// read the result. A window of one restarts the state on every bar, as pandas does when a
+/// window does not overlap the previous one.
+fn drive(x: &[f64], n: usize, read: impl Fn(&KahanWindow) -> f64) -> Vec<f64> {
+    assert!(n >= 1, "rolling window must be at least 1");
+    let mut out = Vec::with_capacity(x.len());
+    let mut w = KahanWindow::default();
+    for i in 0..x.len() {
+        if i == 0 || n == 1 {
+            w.reset(x[i]);
+        } else if i >= n {
+            w.remove(x[i - n]);
+        }
+        w.add(x[i]);
+        out.push(read(&w));
+    }
+    out
+}
+
+/// pandas `rolling(n).sum()`.
+pub fn roll_sum(x: &[f64], n: usize) -> Vec<f64> {
+    drive(x, n, |w| w.total(n))
+}
+
+/// pandas `rolling(n).mean()`.
+pub fn roll_mean(x: &[f64], n: usize) -> Vec<f64> {
+    drive(x, n, |w| w.mean(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bits(v: &[f64]) -> Vec<u64> {
+        v.iter().map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() }).collect()
+    }
+
+    #[test]
+    fn mean_and_sum_of_simple_windows() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(bits(&roll_mean(&x, 2)), bits(&[f64::NAN, 1.5, 2.5, 3.5]));
+        assert_eq!(bits(&roll_sum(&x, 3)), bits(&[f64::NAN, f64::NAN, 6.0, 9.0]));
+    }
+
+    #[test]
+    fn nan_values_are_skipped_and_block_full_windows() {
+        let x = [1.0, f64::NAN, 3.0, 5.0, 7.0];
+        assert_eq!(bits(&roll_mean(&x, 2)), bits(&[f64::NAN, f64::NAN, f64::NAN, 4.0, 6.0]));
+    }
+
+    #[test]
+    fn equal_runs_return_the_value_exactly() {
+        // Kahan residue from 0.1 + 0.2 would otherwise leak into the flat stretch.
+        let x = [0.1, 0.2, 0.7, 0.7, 0.7];
+        let m = roll_mean(&x, 3);
+        assert_eq!(m[4].to_bits(), 0.7f64.to_bits());
+        assert_eq!(roll_sum(&x, 3)[4].to_bits(), (0.7f64 * 3.0).to_bits());
+    }
+
+    #[test]
+    fn sign_forcing_of_means() {
+        // Window {-2e-17, -0.0}: every value has its sign bit set, but the Kahan residue of
+        // the removed 0.7 leaves a positive sum (4.55e-17 unforced): forced to +0.
+        let m = roll_mean(&[0.3, 0.1, 0.7, -2e-17, -0.0], 2);
+        assert_eq!(m[4].to_bits(), 0.0f64.to_bits());
+        // Window {1e-17, 0.0}: no sign bit, negative residue (-5.05e-17 unforced): forced to +0.
+        let m = roll_mean(&[-0.2, -0.2, -0.1, -0.7, 1e-17, 0.0], 2);
+        assert_eq!(m[5].to_bits(), 0.0f64.to_bits());
+        // A run of -0.0 returns the last value itself, sign included.
+        let m = roll_mean(&[0.3, -0.0, -0.0], 2);
+        assert_eq!(m[2].to_bits(), (-0.0f64).to_bits());
+    }
+
+    #[test]
+    fn window_of_one_is_the_value() {
+        let x = [0.1, 0.2, f64::NAN, 0.3];
+        assert_eq!(bits(&roll_mean(&x, 1)), bits(&x));
+    }
+}
