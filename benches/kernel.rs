@@ -1,114 +1,204 @@
-//! Throughput of the futures kernel in bar-steps per second, on a deterministic synthetic
-//! year of hourly candles with a dense (trend) and a sparse (mean-reversion) signal.
+//! Throughput of the futures kernel in bar-steps per second (one bar of one backtest,
+//! flat bars included) on the reference's real candles, with the signals of a sample of
+//! the `quantmuse` grid (every strategy family); plus walk-forward, the sweep's batch
+//! evaluation and signal generation.
 //!
-//! `cargo bench --bench kernel`; criterion reports `elem/s` = bar-steps/s.
+//! `cargo bench --bench kernel`; criterion's `elem/s` is bar-steps/s (signal generation:
+//! combination-bars/s). Candles come from `$QM_REFERENCE_DIR/candles` (default
+//! `/work/shared/reference`).
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use qm::kernel::{backtest, backtest_metrics, CostModel, DailySampler, Risk};
+use std::fs::File;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
 
-const BARS: usize = 8_760;
+use arrow::array::{AsArray, RecordBatch};
+use arrow::compute::{cast, concat_batches};
+use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use qm::candles::Candles;
+use qm::kernel::{backtest_metrics, backtest_metrics_with, CostModel, Risk, Scratch};
+use qm::strategies::{quantmuse_grid, signals_into, strategy_grid, Combo, IndicatorCache, STRATEGIES};
+use qm::sweep::evaluate::evaluate;
+use qm::sweep::{walk_forward, wf_windows};
 
-struct Series {
-    open: Vec<f64>,
-    high: Vec<f64>,
-    low: Vec<f64>,
-    close: Vec<f64>,
+/// Combinations sampled per strategy family (first, spread, last).
+const PER_FAMILY: usize = 4;
+
+fn reference_dir() -> PathBuf {
+    PathBuf::from(std::env::var("QM_REFERENCE_DIR").unwrap_or_else(|_| "/work/shared/reference".into()))
 }
 
-/// splitmix64 in [0, 1).
-fn uniform(state: &mut u64) -> f64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// A random walk with ~0.6% hourly moves and wicks, like a liquid crypto pair.
-fn series(n: usize) -> Series {
-    let mut st = 42u64;
-    let mut s = Series { open: vec![], high: vec![], low: vec![], close: vec![] };
-    let mut px = 3_000.0;
-    for _ in 0..n {
-        let open = px;
-        let close = open * (1.0 + 0.012 * (uniform(&mut st) - 0.5));
-        s.open.push(open);
-        s.high.push(open.max(close) * (1.0 + 0.004 * uniform(&mut st)));
-        s.low.push(open.min(close) * (1.0 - 0.004 * uniform(&mut st)));
-        s.close.push(close);
-        px = close;
+/// One candle file of the reference, read whole.
+fn load(name: &str) -> Candles {
+    let path = reference_dir().join("candles").join(name);
+    let file = File::open(&path).unwrap_or_else(|e| panic!("open `{}`: {e} (set QM_REFERENCE_DIR)", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    let b = concat_batches(&batches[0].schema(), &batches).unwrap();
+    let f = |n: &str| cast(b.column_by_name(n).unwrap(), &DataType::Float64).unwrap().as_primitive::<Float64Type>().values().to_vec();
+    let t = cast(b.column_by_name("open_time").unwrap(), &DataType::Int64).unwrap();
+    Candles {
+        open_time: t.as_primitive::<Int64Type>().values().to_vec(),
+        open: f("open"),
+        high: f("high"),
+        low: f("low"),
+        close: f("close"),
+        volume: f("volume"),
     }
-    s
 }
 
-/// Close above / below its 24-bar mean: always long or short, flips often.
-fn trend_signal(close: &[f64]) -> Vec<i8> {
-    let p = 24;
-    (0..close.len())
-        .map(|i| {
-            if i < p {
-                return 0;
-            }
-            let mean = close[i + 1 - p..=i].iter().sum::<f64>() / p as f64;
-            if close[i] > mean {
-                1
-            } else if close[i] < mean {
-                -1
-            } else {
-                0
-            }
+/// `PER_FAMILY` combinations of every strategy, spread over its grid.
+fn sample_combos() -> Vec<Combo> {
+    let mut out = Vec::new();
+    for def in STRATEGIES.iter() {
+        let grid = strategy_grid(def);
+        let k = PER_FAMILY.min(grid.len());
+        for j in 0..k {
+            let at = if k == 1 { 0 } else { j * (grid.len() - 1) / (k - 1) };
+            out.push(grid[at].clone());
+        }
+    }
+    out
+}
+
+struct Market {
+    label: &'static str,
+    candles: Candles,
+    bars_per_day: usize,
+    signals: Vec<Vec<i8>>,
+}
+
+fn market(label: &'static str, file: &str, bars_per_day: usize, combos: &[Combo]) -> Market {
+    let candles = load(file);
+    let cache = IndicatorCache::new(&candles);
+    let signals = combos
+        .iter()
+        .map(|c| {
+            let mut s = vec![0i8; candles.len()];
+            signals_into(c, &cache, &mut s);
+            s
         })
+        .collect();
+    Market { label, candles, bars_per_day, signals }
+}
+
+fn configs() -> [(&'static str, Risk); 4] {
+    [
+        ("lev1", Risk { stop_loss: 0.0, take_profit: 0.0, leverage: 1.0 }),
+        ("lev10", Risk { stop_loss: 0.0, take_profit: 0.0, leverage: 10.0 }),
+        ("lev1_sltp", Risk { stop_loss: 0.01, take_profit: 0.03, leverage: 1.0 }),
+        ("lev10_sltp", Risk { stop_loss: 0.01, take_profit: 0.03, leverage: 10.0 }),
+    ]
+}
+
+fn levels(leverage: f64) -> Vec<Risk> {
+    [(0.005, 0.015), (0.01, 0.03), (0.02, 0.06)]
+        .iter()
+        .map(|&(stop_loss, take_profit)| Risk { stop_loss, take_profit, leverage })
         .collect()
 }
 
-/// Buy after a 3-bar drop of more than 1.5%, sell after such a rise; hold otherwise.
-fn reversion_signal(close: &[f64]) -> Vec<i8> {
-    (0..close.len())
-        .map(|i| {
-            if i < 3 {
-                return 0;
-            }
-            let r = close[i] / close[i - 3] - 1.0;
-            if r < -0.015 {
-                1
-            } else if r > 0.015 {
-                -1
-            } else {
-                0
-            }
-        })
-        .collect()
+fn short(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    g.sample_size(20).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(2));
 }
 
-fn bench_kernel(c: &mut Criterion) {
-    let s = series(BARS);
+fn bench_backtests(c: &mut Criterion) {
+    let combos = sample_combos();
     let cost = CostModel::default();
-    let signals = [("trend", trend_signal(&s.close)), ("reversion", reversion_signal(&s.close))];
-    let risks = [
-        ("sltp_lev10", Risk { stop_loss: 0.01, take_profit: 0.03, leverage: 10.0 }),
-        ("plain_lev1", Risk { stop_loss: 0.0, take_profit: 0.0, leverage: 1.0 }),
-    ];
-    let mut g = c.benchmark_group("kernel");
-    g.throughput(Throughput::Elements(BARS as u64));
-    for (sname, sig) in &signals {
-        for (rname, risk) in &risks {
-            let id = BenchmarkId::new("backtest", format!("{sname}/{rname}"));
-            g.bench_with_input(id, &(sig, risk), |b, (sig, risk)| {
+    for m in [market("eth_1h", "ETH_USDT-1h.parquet", 24, &combos), market("btc_15m", "BTC_USDT-15m.parquet", 96, &combos)] {
+        let (cd, n) = (&m.candles, m.candles.len());
+        let mut g = c.benchmark_group(format!("backtest_metrics/{}", m.label));
+        short(&mut g);
+        g.throughput(Throughput::Elements((n * m.signals.len()) as u64));
+        for (name, risk) in configs() {
+            g.bench_function(BenchmarkId::new("alloc", name), |b| {
                 b.iter(|| {
-                    let mut obs = DailySampler::new(BARS, 24);
-                    let st = backtest(&s.open, &s.high, &s.low, &s.close, black_box(sig), &cost, risk, &mut obs);
-                    black_box((st, obs))
+                    for s in &m.signals {
+                        black_box(backtest_metrics(&cd.open, &cd.high, &cd.low, &cd.close, black_box(s), &cost, &risk, m.bars_per_day));
+                    }
+                })
+            });
+            let mut scratch = Scratch::default();
+            g.bench_function(BenchmarkId::new("scratch", name), |b| {
+                b.iter(|| {
+                    for s in &m.signals {
+                        black_box(backtest_metrics_with(
+                            &mut scratch,
+                            &cd.open,
+                            &cd.high,
+                            &cd.low,
+                            &cd.close,
+                            black_box(s),
+                            &cost,
+                            &risk,
+                            m.bars_per_day,
+                        ));
+                    }
                 })
             });
         }
+        g.finish();
+
+        // The sweep's unit of work: one signal, three SL/TP levels, full period and the
+        // five walk-forward windows (in- and out-of-sample).
+        let windows = wf_windows(n, 5, 0.70, 100);
+        let wf_bars: usize = windows.iter().map(|w| w.test_end - w.train_start).sum();
+        let mut g = c.benchmark_group(format!("evaluate/{}", m.label));
+        short(&mut g);
+        for lev in [1.0, 10.0] {
+            let lv = levels(lev);
+            g.throughput(Throughput::Elements(((n + wf_bars) * lv.len() * m.signals.len()) as u64));
+            let mut scratch = Scratch::default();
+            g.bench_function(BenchmarkId::new("levels3_full_wf5", format!("lev{lev}")), |b| {
+                b.iter(|| {
+                    for s in &m.signals {
+                        black_box(evaluate(&cd.open, &cd.high, &cd.low, &cd.close, black_box(s), &lv, &windows, &cost, m.bars_per_day, &mut scratch).unwrap());
+                    }
+                })
+            });
+        }
+        // Walk-forward of one combination at one level through the per-call API.
+        let risk = Risk { stop_loss: 0.01, take_profit: 0.03, leverage: 1.0 };
+        g.throughput(Throughput::Elements((wf_bars * m.signals.len()) as u64));
+        g.bench_function("walk_forward/lev1_sltp", |b| {
+            b.iter(|| {
+                for s in &m.signals {
+                    black_box(walk_forward(&cd.open, &cd.high, &cd.low, &cd.close, black_box(s), &windows, &cost, &risk, m.bars_per_day));
+                }
+            })
+        });
+        g.finish();
     }
-    let (sname, sig) = &signals[0];
-    let risk = risks[0].1;
-    g.bench_function(BenchmarkId::new("backtest_metrics", format!("{sname}/sltp_lev10")), |b| {
-        b.iter(|| black_box(backtest_metrics(&s.open, &s.high, &s.low, &s.close, black_box(sig), &cost, &risk, 24)))
-    });
-    g.finish();
 }
 
-criterion_group!(benches, bench_kernel);
+fn bench_signals(c: &mut Criterion) {
+    let candles = load("ETH_USDT-1h.parquet");
+    let n = candles.len();
+    let mut g = c.benchmark_group("signals/eth_1h");
+    short(&mut g);
+    for name in ["EMA Crossover", "Bollinger Bands", "RSI+EMA"] {
+        let Some(def) = STRATEGIES.iter().find(|d| d.name == name) else { continue };
+        let grid = strategy_grid(def);
+        g.throughput(Throughput::Elements((grid.len() * n) as u64));
+        let mut out = vec![0i8; n];
+        g.bench_function(BenchmarkId::new("full_grid", format!("{name} ({} combos)", grid.len())), |b| {
+            b.iter(|| {
+                // A fresh cache: the indicators are part of the cost.
+                let cache = IndicatorCache::new(&candles);
+                for combo in &grid {
+                    signals_into(combo, &cache, &mut out);
+                    black_box(&out);
+                }
+            })
+        });
+    }
+    g.finish();
+    // Keep the full grid's size visible in the report.
+    let total = quantmuse_grid().len();
+    assert_eq!(total, 17_273);
+}
+
+criterion_group!(benches, bench_backtests, bench_signals);
 criterion_main!(benches);

@@ -135,6 +135,12 @@ impl FuturesAccount {
         self.pending
     }
 
+    /// `1` long, `-1` short, `0` flat.
+    #[inline(always)]
+    pub fn side_sign(&self) -> i8 {
+        self.side
+    }
+
     pub fn side(&self) -> Option<Side> {
         match self.side {
             1 => Some(Side::Long),
@@ -182,10 +188,7 @@ impl FuturesAccount {
                 return e;
             }
         }
-        // `base + (close - entry) * qty` is bit-identical to the reference's
-        // `(cash + |qty|*entry/lev) + unrealised`: for a short, `(entry - close) * |qty|` is
-        // exactly `(close - entry) * qty` because IEEE rounding is sign-symmetric.
-        let e = if self.side != 0 { self.base + (close - self.entry) * self.qty } else { self.base };
+        let e = if self.side != 0 { self.mark(close) } else { self.base };
         obs.equity(i, e);
         self.track_drawdown(e);
         // `pending == 1 && qty <= 0` or `pending == -1 && qty >= 0`; other values do nothing.
@@ -196,44 +199,73 @@ impl FuturesAccount {
         e
     }
 
-    /// Bars `i..i+N` in one go when none of them can trigger anything: no SL/TP or
-    /// liquidation pre-check fires, no fill is due, and the equity neither makes a new peak
-    /// nor a drawdown that could raise `max_dd`. Returns `false`, with nothing changed and
-    /// nothing observed, when that is not certain; the caller then steps bar by bar. The
-    /// tests are branch-free so that the compiler can vectorise them.
+    /// In a position with no fill due at the next open: bars pass by marking to market
+    /// until a level, a liquidation or an opposite signal intervenes.
     #[inline(always)]
-    pub fn quiet_block<O: Observer, const N: usize>(
-        &mut self,
-        i: usize,
-        high: &[f64; N],
-        low: &[f64; N],
-        close: &[f64; N],
-        signal: &[i8; N],
-        obs: &mut O,
-    ) -> bool {
-        let side = self.side;
-        if side == 0 || (self.pending != side && self.pending.unsigned_abs() == 1) {
+    pub fn is_holding(&self) -> bool {
+        self.side != 0 && !(self.pending != self.side && self.pending.unsigned_abs() == 1)
+    }
+
+    /// The equity of an open position marked at `close` (step 3). `base + (close - entry) * qty`
+    /// is bit-identical to the reference's `(cash + |qty|*entry/lev) + unrealised`: for a
+    /// short, `(entry - close) * |qty|` is exactly `(close - entry) * qty` because IEEE
+    /// rounding is sign-symmetric.
+    #[inline(always)]
+    pub fn mark(&self, close: f64) -> f64 {
+        self.base + (close - self.entry) * self.qty
+    }
+
+    /// Pass a block of bars in one go while holding (see [`Self::is_holding`]), given the
+    /// block's lowest low, highest high and extreme closes (`[min low, max high, min close,
+    /// max close]`), when no bar of it can trigger anything: no level or liquidation
+    /// pre-check fires and no drawdown can raise `max_dd`; the peak moves to the block's
+    /// best equity. Returns `false`, with nothing changed, when that is not certain.
+    ///
+    /// The caller guarantees that the signals of the block's bars, except the last, do not
+    /// reverse the position; it reports the equities ([`Self::mark`] of each close) and then
+    /// sets the pending signal to the last one ([`Self::set_pending`]).
+    ///
+    /// Exactness: the equity is a monotone function of the close (IEEE operations are
+    /// monotone), so the block's best and worst equities are those of its extreme closes.
+    /// With `p = max(peak, best)`, `p - worst <= dd_limit` bounds every bar's drawdown
+    /// `peak_k - e_k` by the limit of the old peak, which no later peak lowers.
+    #[inline(always)]
+    pub fn pass_block(&mut self, x: &[f64; 4]) -> bool {
+        let [low, high, cmin, cmax] = *x;
+        if !(low > self.lo_trigger && high < self.hi_trigger) {
             return false;
         }
-        let (base, entry, qty, peak, limit) = (self.base, self.entry, self.qty, self.peak, self.dd_limit);
-        let (lo, hi) = (self.lo_trigger, self.hi_trigger);
-        let mut equity = [0.0; N];
-        let mut ok = true;
-        for k in 0..N {
-            let e = base + (close[k] - entry) * qty;
-            equity[k] = e;
-            ok &= (low[k] > lo) & (high[k] < hi) & (e <= peak) & (peak - e <= limit);
-        }
-        // The signals of bars i..i+N-1 are executed inside the block: they must be holds.
-        for &s in &signal[..N - 1] {
-            ok &= (s == 0) | (s == side);
-        }
-        if !ok {
+        let (best, worst) = if self.side > 0 { (cmax, cmin) } else { (cmin, cmax) };
+        let (best, worst) = (self.mark(best), self.mark(worst));
+        let p = if best > self.peak { best } else { self.peak };
+        if !(p - worst <= self.dd_limit) {
             return false;
         }
-        obs.block(i, &equity);
-        self.pending = signal[N - 1];
+        if p > self.peak {
+            self.peak = p;
+            self.refresh_dd_limit();
+        }
         true
+    }
+
+    /// The prices that call for the exact level / liquidation tests: a bar needs them only
+    /// when its low is at or below the first or its high at or above the second.
+    #[inline(always)]
+    pub fn triggers(&self) -> (f64, f64) {
+        (self.lo_trigger, self.hi_trigger)
+    }
+
+    /// [`Self::pass_block`] for bars already known not to reach [`Self::triggers`], given
+    /// their extreme closes.
+    #[inline(always)]
+    pub fn pass_closes(&mut self, cmin: f64, cmax: f64) -> bool {
+        self.pass_block(&[f64::INFINITY, f64::NEG_INFINITY, cmin, cmax])
+    }
+
+    /// Set the signal waiting for the next open (step 5 of a bar passed in a block).
+    #[inline(always)]
+    pub fn set_pending(&mut self, signal: i8) {
+        self.pending = signal;
     }
 
     /// Bars `start..end` while idle (see [`Self::is_idle`]): every one has equity `cash`;
@@ -243,7 +275,7 @@ impl FuturesAccount {
     pub fn idle_run<O: Observer>(&mut self, start: usize, end: usize, last_signal: i8, obs: &mut O) -> f64 {
         debug_assert!(self.is_idle() && start < end);
         let e = self.base;
-        obs.flat(start, end, e);
+        obs.span(start, end, |_| e);
         self.track_drawdown(e);
         self.pending = last_signal;
         e
@@ -308,11 +340,10 @@ impl FuturesAccount {
             } else {
                 (self.sl > 0.0 && high >= self.sl_px, self.tp > 0.0 && low <= self.tp_px)
             };
-            if hit_sl {
-                self.close_at(i, self.sl_px, ExitReason::StopLoss, obs);
-                self.pending = 0;
-            } else if hit_tp {
-                self.close_at(i, self.tp_px, ExitReason::TakeProfit, obs);
+            if hit_sl | hit_tp {
+                // The stop-loss wins when both are touched.
+                let (x, reason) = if hit_sl { (self.sl_px, ExitReason::StopLoss) } else { (self.tp_px, ExitReason::TakeProfit) };
+                self.close_at(i, x, reason, obs);
                 self.pending = 0;
             }
         }
@@ -346,14 +377,15 @@ impl FuturesAccount {
     fn close_at<O: Observer>(&mut self, i: usize, x: f64, reason: ExitReason, obs: &mut O) {
         let aq = self.qty.abs();
         let pnl = self.exit_pnl(x, aq);
-        self.cash += aq * self.entry / self.lev + pnl;
+        // `margin` is `aq * entry / lev`, computed at the fill from the same values.
+        self.cash += self.margin + pnl;
         self.trades += 1;
-        if pnl > 0.0 {
-            self.wins += 1;
-            self.gross_profit += pnl;
-        } else {
-            self.gross_loss += pnl.abs();
-        }
+        // Branch-free: adding `+0.0` leaves both sums unchanged (they start at `+0.0` and
+        // only grow, so neither is ever `-0.0`).
+        let win = pnl > 0.0;
+        self.wins += win as u64;
+        self.gross_profit += if win { pnl } else { 0.0 };
+        self.gross_loss += if win { 0.0 } else { pnl.abs() };
         obs.trade(&self.trade(i, x, aq, self.entry_fee + self.cost * x * aq, pnl, reason));
         self.set_flat();
     }
@@ -388,7 +420,8 @@ impl FuturesAccount {
         let aq = self.qty.abs();
         let entry = self.entry;
         self.side = if self.qty > 0.0 { 1 } else { -1 };
-        self.margin = aq * entry / self.lev;
+        // `x / 1.0 == x` exactly: spare the division at leverage 1.
+        self.margin = if self.lev == 1.0 { aq * entry } else { aq * entry / self.lev };
         self.base = self.cash + self.margin;
         let mut lo = f64::NEG_INFINITY;
         let mut hi = f64::INFINITY;

@@ -32,7 +32,13 @@ impl Metrics {
     /// Metrics of a backtest from its totals and its daily equity points (see
     /// [`super::daily_points`] / [`super::DailySampler::points`]).
     pub fn compute(stats: &KernelStats, daily: &[f64], cost: &CostModel, risk: &Risk) -> Metrics {
-        let r = daily_returns(daily);
+        Metrics::compute_with(stats, daily, cost, risk, &mut MetricsScratch::default())
+    }
+
+    /// [`Self::compute`] with reusable buffers.
+    pub fn compute_with(stats: &KernelStats, daily: &[f64], cost: &CostModel, risk: &Risk, s: &mut MetricsScratch) -> Metrics {
+        returns_into(daily, &mut s.returns);
+        let r = &s.returns;
         let win_rate = if stats.trades > 0 { stats.wins as f64 / stats.trades as f64 } else { 0.0 };
         let profit_factor = if stats.gross_loss > 0.0 {
             stats.gross_profit / stats.gross_loss
@@ -43,8 +49,8 @@ impl Metrics {
         };
         Metrics {
             total_return: (stats.final_equity - cost.capital) / cost.capital,
-            sharpe: sharpe(&r),
-            sortino: sortino(&r),
+            sharpe: sharpe_with(r, &mut s.work),
+            sortino: sortino_with(r, &mut s.down, &mut s.work),
             max_drawdown: stats.max_drawdown,
             trades: stats.trades,
             win_rate,
@@ -76,18 +82,49 @@ impl Metrics {
     }
 }
 
+/// Reusable buffers of [`Metrics::compute_with`].
+#[derive(Debug, Clone, Default)]
+pub struct MetricsScratch {
+    /// The daily points, lent to a [`super::DailySampler`] during a backtest.
+    points: Vec<f64>,
+    returns: Vec<f64>,
+    down: Vec<f64>,
+    work: Vec<f64>,
+}
+
+impl MetricsScratch {
+    pub(crate) fn take_points(&mut self) -> Vec<f64> {
+        std::mem::take(&mut self.points)
+    }
+
+    pub(crate) fn put_points(&mut self, points: Vec<f64>) {
+        self.points = points;
+    }
+}
+
 /// `d[k] / d[k-1] - 1`, NaN results dropped.
 pub fn daily_returns(daily: &[f64]) -> Vec<f64> {
-    daily.windows(2).map(|w| w[1] / w[0] - 1.0).filter(|r| !r.is_nan()).collect()
+    let mut r = Vec::new();
+    returns_into(daily, &mut r);
+    r
+}
+
+fn returns_into(daily: &[f64], out: &mut Vec<f64>) {
+    out.clear();
+    out.extend(daily.windows(2).map(|w| w[1] / w[0] - 1.0).filter(|r| !r.is_nan()));
 }
 
 /// Annualised Sharpe ratio of daily returns: `mean / std(ddof 1) * sqrt(365)`, clipped;
 /// `0` with fewer than two returns or a (near) zero deviation.
 pub fn sharpe(r: &[f64]) -> f64 {
+    sharpe_with(r, &mut Vec::new())
+}
+
+fn sharpe_with(r: &[f64], work: &mut Vec<f64>) -> f64 {
     if r.len() < 2 {
         return 0.0;
     }
-    let sd = numpy::std(r, 1);
+    let sd = numpy::std_with(r, 1, work);
     if sd > MIN_STD {
         clip(numpy::mean(r) / sd * 365f64.sqrt())
     } else {
@@ -98,11 +135,16 @@ pub fn sharpe(r: &[f64]) -> f64 {
 /// Annualised Sortino ratio: the mean of all returns over the sample deviation of the
 /// negative ones; `0` when there are fewer than two negative returns or they barely vary.
 pub fn sortino(r: &[f64]) -> f64 {
-    let down: Vec<f64> = r.iter().copied().filter(|&x| x < 0.0).collect();
+    sortino_with(r, &mut Vec::new(), &mut Vec::new())
+}
+
+fn sortino_with(r: &[f64], down: &mut Vec<f64>, work: &mut Vec<f64>) -> f64 {
+    down.clear();
+    down.extend(r.iter().copied().filter(|&x| x < 0.0));
     if down.is_empty() {
         return 0.0;
     }
-    let sd = numpy::std(&down, 1);
+    let sd = numpy::std_with(down, 1, work);
     if sd > MIN_STD {
         clip(numpy::mean(r) / sd * 365f64.sqrt())
     } else {

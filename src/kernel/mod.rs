@@ -2,22 +2,26 @@
 //!
 //! [`backtest`] runs one signal over one candle series. The per-bar logic lives in
 //! [`FuturesAccount`] so that live trading can drive exactly the same code bar by bar;
-//! this module adds the loop, which skips stretches without a position or a pending
-//! signal in one go (their equity is constant).
+//! [`engine`] adds the loop, which passes stretches where nothing can happen in one go.
+//! Sweeps prepare the candles once ([`Scratch::market`]) and run many backtests on ranges
+//! of them ([`backtest_range`], [`metrics_range`]) without allocating.
 
+pub mod blocks;
 pub mod config;
+mod engine;
 pub mod futures;
+pub mod literal;
 pub mod metrics;
 pub mod numpy;
 pub mod observer;
 
+use std::ops::Range;
+
+pub use blocks::Blocks;
 pub use config::{CostModel, Risk};
 pub use futures::FuturesAccount;
-pub use metrics::{py_round, Metrics};
+pub use metrics::{py_round, Metrics, MetricsScratch};
 pub use observer::{daily_points, DailySampler, ExitReason, Observer, Recorder, Side, Trade};
-
-/// Bars per quiet block (see [`FuturesAccount::quiet_block`]).
-const BLOCK: usize = 16;
 
 /// Invalid kernel input.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -26,6 +30,8 @@ pub enum KernelError {
     Invalid { name: &'static str, value: f64, allowed: &'static str },
     #[error("`{name}` has {len} bars but `close` has {expected}; all inputs must have the same length")]
     LengthMismatch { name: &'static str, len: usize, expected: usize },
+    #[error("bar range `{start}..{end}` does not fit the {len} bars; ranges must lie within `0..{len}`")]
+    Range { start: usize, end: usize, len: usize },
 }
 
 /// Raw totals of one backtest, at full precision.
@@ -40,15 +46,72 @@ pub struct KernelStats {
     pub liquidations: u64,
 }
 
+/// Candles ready for many backtests: the price series and their block extremes, built
+/// together so that they always agree.
+#[derive(Debug, Clone, Copy)]
+pub struct Market<'a> {
+    pub open: &'a [f64],
+    pub high: &'a [f64],
+    pub low: &'a [f64],
+    pub close: &'a [f64],
+    blocks: &'a Blocks,
+}
+
+impl<'a> Market<'a> {
+    /// Check the series line up and summarise them into `blocks` (its buffers are reused).
+    pub fn prepare(
+        open: &'a [f64],
+        high: &'a [f64],
+        low: &'a [f64],
+        close: &'a [f64],
+        blocks: &'a mut Blocks,
+    ) -> Result<Market<'a>, KernelError> {
+        check_lengths(close.len(), &[("open", open.len()), ("high", high.len()), ("low", low.len())])?;
+        blocks.rebuild(high, low, close);
+        Ok(Market { open, high, low, close, blocks })
+    }
+
+    /// Number of bars.
+    pub fn len(&self) -> usize {
+        self.close.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.close.is_empty()
+    }
+}
+
+/// Reusable state of repeated backtests: block extremes of the candles and the metrics'
+/// buffers. One per thread.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    blocks: Blocks,
+    metrics: MetricsScratch,
+}
+
+impl Scratch {
+    /// Prepare candles for backtests on them, and lend the metrics' buffers alongside.
+    pub fn market<'a>(
+        &'a mut self,
+        open: &'a [f64],
+        high: &'a [f64],
+        low: &'a [f64],
+        close: &'a [f64],
+    ) -> Result<(Market<'a>, &'a mut MetricsScratch), KernelError> {
+        Ok((Market::prepare(open, high, low, close, &mut self.blocks)?, &mut self.metrics))
+    }
+}
+
 /// Check that the series line up (what [`backtest`] otherwise asserts).
 pub fn check_inputs(open: &[f64], high: &[f64], low: &[f64], close: &[f64], signal: &[i8]) -> Result<(), KernelError> {
-    let n = close.len();
-    for (name, len) in [("open", open.len()), ("high", high.len()), ("low", low.len()), ("signal", signal.len())] {
-        if len != n {
-            return Err(KernelError::LengthMismatch { name, len, expected: n });
-        }
+    check_lengths(close.len(), &[("open", open.len()), ("high", high.len()), ("low", low.len()), ("signal", signal.len())])
+}
+
+fn check_lengths(expected: usize, lens: &[(&'static str, usize)]) -> Result<(), KernelError> {
+    match lens.iter().find(|(_, len)| *len != expected) {
+        Some(&(name, len)) => Err(KernelError::LengthMismatch { name, len, expected }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Backtest `signal` (`1` buy, `-1` sell, anything else hold; decided on each bar's close,
@@ -71,52 +134,26 @@ pub fn backtest<O: Observer>(
     if let Err(e) = check_inputs(open, high, low, close, signal) {
         panic!("{e}");
     }
-    let n = close.len();
-    let (open, high, low, signal) = (&open[..n], &high[..n], &low[..n], &signal[..n]);
-    let mut acct = FuturesAccount::new(cost, risk);
-    let mut i = 0;
-    while i < n {
-        if acct.is_idle() {
-            let end = first_nonzero(&signal[i..]).map_or(n, |k| i + k + 1);
-            acct.idle_run(i, end, signal[end - 1], obs);
-            i = end;
-            continue;
-        }
-        // In a position: try whole quiet blocks, step bar by bar through the others.
-        while i < n {
-            if i + BLOCK <= n {
-                let r = i..i + BLOCK;
-                let quiet = acct.quiet_block::<O, BLOCK>(
-                    i,
-                    high[r.clone()].try_into().unwrap(),
-                    low[r.clone()].try_into().unwrap(),
-                    close[r.clone()].try_into().unwrap(),
-                    signal[r].try_into().unwrap(),
-                    obs,
-                );
-                if quiet {
-                    i += BLOCK;
-                    continue;
-                }
-            }
-            let end = (i + BLOCK).min(n);
-            while i < end {
-                acct.step(i, open[i], high[i], low[i], close[i], signal[i], obs);
-                i += 1;
-                if acct.is_idle() {
-                    break;
-                }
-            }
-            if acct.is_idle() {
-                break;
-            }
-        }
-    }
-    let last_close = close.last().copied().unwrap_or(f64::NAN);
-    if let Some(t) = acct.open_trade_at_end(n.saturating_sub(1), last_close) {
-        obs.trade(&t);
-    }
-    acct.stats(last_close)
+    let mut blocks = Blocks::default();
+    let m = Market::prepare(open, high, low, close, &mut blocks).unwrap_or_else(|e| panic!("{e}"));
+    engine::run(&m, 0, close.len(), signal, cost, risk, obs)
+}
+
+/// [`backtest`] of bars `range` of a prepared market, as if the candles and `signal` (one
+/// entry per bar of `m`) were sliced to it: fresh capital, bar indices relative to
+/// `range.start`.
+///
+/// # Panics
+/// When `signal` does not have one entry per bar or `range` is out of bounds.
+pub fn backtest_range<O: Observer>(
+    m: &Market<'_>,
+    range: Range<usize>,
+    signal: &[i8],
+    cost: &CostModel,
+    risk: &Risk,
+    obs: &mut O,
+) -> KernelStats {
+    engine::run(m, range.start, range.end, signal, cost, risk, obs)
 }
 
 /// Backtest and compute the metrics, keeping only the equity points they need.
@@ -131,45 +168,57 @@ pub fn backtest_metrics(
     risk: &Risk,
     bars_per_day: usize,
 ) -> Metrics {
-    let mut sampler = DailySampler::new(close.len(), bars_per_day);
-    let stats = backtest(open, high, low, close, signal, cost, risk, &mut sampler);
-    Metrics::compute(&stats, &sampler.points(), cost, risk)
+    backtest_metrics_with(&mut Scratch::default(), open, high, low, close, signal, cost, risk, bars_per_day)
 }
 
-/// Index of the first non-zero signal, scanning eight at a time.
-#[inline]
-fn first_nonzero(s: &[i8]) -> Option<usize> {
-    let mut chunks = s.chunks_exact(8);
-    let mut base = 0;
-    for c in &mut chunks {
-        let word = u64::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8, c[4] as u8, c[5] as u8, c[6] as u8, c[7] as u8]);
-        if word != 0 {
-            return Some(base + (word.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
+/// [`backtest_metrics`] reusing `scratch`'s buffers (no allocation once they have grown).
+///
+/// # Panics
+/// When the slices differ in length (see [`check_inputs`]).
+#[allow(clippy::too_many_arguments)]
+pub fn backtest_metrics_with(
+    scratch: &mut Scratch,
+    open: &[f64],
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    signal: &[i8],
+    cost: &CostModel,
+    risk: &Risk,
+    bars_per_day: usize,
+) -> Metrics {
+    if let Err(e) = check_inputs(open, high, low, close, signal) {
+        panic!("{e}");
     }
-    chunks.remainder().iter().position(|&x| x != 0).map(|k| base + k)
+    let (m, buffers) = scratch.market(open, high, low, close).unwrap_or_else(|e| panic!("{e}"));
+    metrics_range(&m, 0..close.len(), signal, cost, risk, bars_per_day, buffers)
+}
+
+/// The metrics of [`backtest_range`], with reusable buffers.
+///
+/// # Panics
+/// As [`backtest_range`].
+#[allow(clippy::too_many_arguments)]
+pub fn metrics_range(
+    m: &Market<'_>,
+    range: Range<usize>,
+    signal: &[i8],
+    cost: &CostModel,
+    risk: &Risk,
+    bars_per_day: usize,
+    buffers: &mut MetricsScratch,
+) -> Metrics {
+    let mut sampler = DailySampler::with_buffer(range.len(), bars_per_day, buffers.take_points());
+    let stats = engine::run(m, range.start, range.end, signal, cost, risk, &mut sampler);
+    let points = sampler.into_points();
+    let metrics = Metrics::compute_with(&stats, &points, cost, risk, buffers);
+    buffers.put_points(points);
+    metrics
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn first_nonzero_finds_the_first() {
-        for n in 0..40 {
-            for at in 0..=n {
-                let mut s = vec![0i8; n];
-                if at < n {
-                    s[at] = -1;
-                    if at + 3 < n {
-                        s[at + 3] = 1;
-                    }
-                }
-                assert_eq!(first_nonzero(&s), if at < n { Some(at) } else { None }, "n={n} at={at}");
-            }
-        }
-    }
 
     #[test]
     fn length_mismatch_is_reported() {

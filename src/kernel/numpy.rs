@@ -52,16 +52,19 @@ pub fn mean(a: &[f64]) -> f64 {
 
 /// `np.std(a, ddof=ddof)`; NaN when `len <= ddof` (numpy divides by `max(n - ddof, 0)`).
 pub fn std(a: &[f64], ddof: usize) -> f64 {
+    std_with(a, ddof, &mut Vec::new())
+}
+
+/// [`std`] with a reusable buffer for the squared deviations.
+pub fn std_with(a: &[f64], ddof: usize, work: &mut Vec<f64>) -> f64 {
     let m = mean(a);
-    let sq: Vec<f64> = a
-        .iter()
-        .map(|&x| {
-            let d = x - m;
-            d * d
-        })
-        .collect();
+    work.clear();
+    work.extend(a.iter().map(|&x| {
+        let d = x - m;
+        d * d
+    }));
     let dof = a.len().saturating_sub(ddof) as f64;
-    (sum(&sq) / dof).sqrt()
+    (sum(work) / dof).sqrt()
 }
 
 /// `np.round(x, 6)`: `rint(x * 1e6) / 1e6`, ties to even on the scaled value (this is not

@@ -81,19 +81,13 @@ pub trait Observer {
     #[inline(always)]
     fn equity(&mut self, _i: usize, _equity: f64) {}
 
-    /// Bars `start..end` all have equity `equity` (a stretch without a position).
-    #[inline]
-    fn flat(&mut self, start: usize, end: usize, equity: f64) {
-        for i in start..end {
-            self.equity(i, equity);
-        }
-    }
-
-    /// Bars `start..start + equity.len()` have these equities.
+    /// Bars `start..end` have the equities `equity(i)` (a pure, cheap function of the bar:
+    /// a constant while flat, the mark-to-market of an untouched position otherwise), so an
+    /// observer may evaluate it only at the bars it keeps.
     #[inline(always)]
-    fn block(&mut self, start: usize, equity: &[f64]) {
-        for (k, &e) in equity.iter().enumerate() {
-            self.equity(start + k, e);
+    fn span(&mut self, start: usize, end: usize, equity: impl Fn(usize) -> f64) {
+        for i in start..end {
+            self.equity(i, equity(i));
         }
     }
 
@@ -125,13 +119,8 @@ impl Observer for Recorder {
     }
 
     #[inline]
-    fn flat(&mut self, start: usize, end: usize, equity: f64) {
-        self.equity.extend(std::iter::repeat_n(equity, end - start));
-    }
-
-    #[inline]
-    fn block(&mut self, _start: usize, equity: &[f64]) {
-        self.equity.extend_from_slice(equity);
+    fn span(&mut self, start: usize, end: usize, equity: impl Fn(usize) -> f64) {
+        self.equity.extend((start..end).map(equity));
     }
 
     fn trade(&mut self, trade: &Trade) {
@@ -155,14 +144,21 @@ pub struct DailySampler {
 impl DailySampler {
     /// For a backtest of `n_bars` bars; a `bars_per_day` of 0 is read as 1.
     pub fn new(n_bars: usize, bars_per_day: usize) -> DailySampler {
+        DailySampler::with_buffer(n_bars, bars_per_day, Vec::new())
+    }
+
+    /// [`Self::new`] keeping the points in `buffer` (cleared first), e.g. the one
+    /// [`Self::into_points`] gave back for the previous backtest.
+    pub fn with_buffer(n_bars: usize, bars_per_day: usize, mut buffer: Vec<f64>) -> DailySampler {
         let bpd = bars_per_day.max(1);
-        let last_bar = n_bars.saturating_sub(1);
+        buffer.clear();
+        buffer.reserve(n_bars / bpd + 2);
         DailySampler {
             bars_per_day: bpd,
-            last_bar,
+            last_bar: n_bars.saturating_sub(1),
             next: if n_bars == 0 { usize::MAX } else { 0 },
             next_daily: 0,
-            points: Vec::with_capacity(n_bars / bpd + 2),
+            points: buffer,
             last: f64::NAN,
         }
     }
@@ -170,14 +166,18 @@ impl DailySampler {
     /// The daily points the metrics use, with the reference's fallback to
     /// `[equity[0], equity[n-1]]` when there are fewer than two.
     pub fn points(&self) -> Vec<f64> {
-        if self.points.len() >= 2 || self.points.is_empty() {
-            self.points.clone()
-        } else {
-            vec![self.points[0], self.last]
-        }
+        self.clone().into_points()
     }
 
-    #[cold]
+    /// [`Self::points`] without copying.
+    pub fn into_points(mut self) -> Vec<f64> {
+        if self.points.len() == 1 {
+            self.points.push(self.last);
+        }
+        self.points
+    }
+
+    #[inline(never)]
     fn record(&mut self, i: usize, equity: f64) {
         if i == self.next_daily {
             self.points.push(equity);
@@ -200,17 +200,10 @@ impl Observer for DailySampler {
         }
     }
 
-    #[inline]
-    fn flat(&mut self, _start: usize, end: usize, equity: f64) {
-        while self.next < end {
-            self.record(self.next, equity);
-        }
-    }
-
     #[inline(always)]
-    fn block(&mut self, start: usize, equity: &[f64]) {
-        while self.next < start + equity.len() {
-            self.record(self.next, equity[self.next - start]);
+    fn span(&mut self, _start: usize, end: usize, equity: impl Fn(usize) -> f64) {
+        while self.next < end {
+            self.record(self.next, equity(self.next));
         }
     }
 }
@@ -224,15 +217,9 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     }
 
     #[inline]
-    fn flat(&mut self, start: usize, end: usize, equity: f64) {
-        self.0.flat(start, end, equity);
-        self.1.flat(start, end, equity);
-    }
-
-    #[inline]
-    fn block(&mut self, start: usize, equity: &[f64]) {
-        self.0.block(start, equity);
-        self.1.block(start, equity);
+    fn span(&mut self, start: usize, end: usize, equity: impl Fn(usize) -> f64) {
+        self.0.span(start, end, &equity);
+        self.1.span(start, end, &equity);
     }
 
     #[inline]
@@ -262,7 +249,7 @@ mod tests {
         }
         // The tail as a flat run only when it is constant.
         if flat_from < eq.len() {
-            s.flat(flat_from, eq.len(), eq[flat_from]);
+            s.span(flat_from, eq.len(), |_| eq[flat_from]);
         }
     }
 
@@ -298,7 +285,7 @@ mod tests {
     fn recorder_keeps_every_bar() {
         let mut r = Recorder::default();
         r.equity(0, 1.0);
-        r.flat(1, 4, 2.0);
+        r.span(1, 4, |_| 2.0);
         r.equity(4, 3.0);
         assert_eq!(r.equity, vec![1.0, 2.0, 2.0, 2.0, 3.0]);
     }

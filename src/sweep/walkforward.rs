@@ -3,7 +3,7 @@
 
 use super::windows::Window;
 use crate::kernel::numpy;
-use crate::kernel::{backtest_metrics, py_round, CostModel, Metrics, Risk};
+use crate::kernel::{check_inputs, metrics_range, py_round, CostModel, Metrics, Risk, Scratch};
 
 /// A combination needs at least this many windows to be reported.
 pub const MIN_WINDOWS: usize = 2;
@@ -41,6 +41,9 @@ pub struct WindowMetrics {
 
 /// Run both backtests of every window on the sliced candles and signal (fresh capital
 /// each), then [`aggregate`].
+///
+/// # Panics
+/// When the series differ in length or a window reaches past the last bar.
 #[allow(clippy::too_many_arguments)]
 pub fn walk_forward(
     open: &[f64],
@@ -53,9 +56,12 @@ pub fn walk_forward(
     risk: &Risk,
     bars_per_day: usize,
 ) -> Option<WalkForward> {
-    let run = |a: usize, b: usize| {
-        backtest_metrics(&open[a..b], &high[a..b], &low[a..b], &close[a..b], &signal[a..b], cost, risk, bars_per_day)
-    };
+    if let Err(e) = check_inputs(open, high, low, close, signal) {
+        panic!("{e}");
+    }
+    let mut scratch = Scratch::default();
+    let (m, buf) = scratch.market(open, high, low, close).unwrap_or_else(|e| panic!("{e}"));
+    let mut run = |a: usize, b: usize| metrics_range(&m, a..b, signal, cost, risk, bars_per_day, buf);
     let per_window: Vec<WindowMetrics> = windows
         .iter()
         .map(|w| WindowMetrics { in_sample: run(w.train_start, w.train_end), out_of_sample: run(w.test_start, w.test_end) })

@@ -2,116 +2,8 @@
 //! with a literal transcription of spec §3 (no caches, no pre-checks, no fast-forward).
 
 use super::*;
+use crate::kernel::literal::literal;
 use crate::kernel::{backtest, Recorder};
-
-/// Spec §3 written out as plainly as possible.
-struct Literal {
-    equity: Vec<f64>,
-    stats: KernelStats,
-}
-
-fn literal(o: &[f64], h: &[f64], l: &[f64], c: &[f64], sig: &[i8], cm: &CostModel, risk: &Risk) -> Literal {
-    let cost = cm.commission + cm.slippage;
-    let lev = if risk.leverage > 1.0 { risk.leverage } else { 1.0 };
-    let (sl, tp, mm) = (risk.stop_loss, risk.take_profit, cm.maintenance_margin);
-    let (mut cash, mut qty, mut entry, mut pending) = (cm.capital, 0.0f64, 0.0f64, 0i8);
-    let (mut trades, mut wins, mut liqs) = (0u64, 0u64, 0u64);
-    let (mut gp, mut gl, mut peak, mut max_dd) = (0.0f64, 0.0f64, cm.capital, 0.0f64);
-    let mut equity = Vec::new();
-    let close_pos = |x: f64, cash: &mut f64, qty: &mut f64, entry: f64, t: &mut u64, w: &mut u64, gp: &mut f64, gl: &mut f64| {
-        let aq = qty.abs();
-        let pnl = if *qty > 0.0 { (x - entry) * aq - cost * x * aq } else { (entry - x) * aq - cost * x * aq };
-        *cash = *cash + (aq * entry / lev + pnl);
-        *t += 1;
-        if pnl > 0.0 {
-            *w += 1;
-            *gp += pnl;
-        } else {
-            *gl += pnl.abs();
-        }
-        *qty = 0.0;
-    };
-    let dd = |e: f64, peak: &mut f64, max_dd: &mut f64| {
-        if e > *peak {
-            *peak = e;
-        }
-        if *peak > 0.0 {
-            let d = (*peak - e) / *peak;
-            if d > *max_dd {
-                *max_dd = d;
-            }
-        }
-    };
-    for i in 0..c.len() {
-        if lev > 1.0 && qty != 0.0 {
-            let aq = qty.abs();
-            let margin = aq * entry / lev;
-            let (w, u) = if qty > 0.0 { (l[i], (l[i] - entry) * aq) } else { (h[i], (entry - h[i]) * aq) };
-            if margin + u <= aq * w * mm {
-                trades += 1;
-                gl += margin;
-                liqs += 1;
-                qty = 0.0;
-                equity.push(cash);
-                dd(cash, &mut peak, &mut max_dd);
-                pending = sig[i];
-                continue;
-            }
-        }
-        if (sl > 0.0 || tp > 0.0) && qty != 0.0 {
-            let (hit_sl, sl_px, hit_tp, tp_px) = if qty > 0.0 {
-                let (s, t) = (entry * (1.0 - sl), entry * (1.0 + tp));
-                (sl > 0.0 && l[i] <= s, s, tp > 0.0 && h[i] >= t, t)
-            } else {
-                let (s, t) = (entry * (1.0 + sl), entry * (1.0 - tp));
-                (sl > 0.0 && h[i] >= s, s, tp > 0.0 && l[i] <= t, t)
-            };
-            if hit_sl || hit_tp {
-                let x = if hit_sl { sl_px } else { tp_px };
-                close_pos(x, &mut cash, &mut qty, entry, &mut trades, &mut wins, &mut gp, &mut gl);
-                pending = 0;
-            }
-        }
-        let aq = qty.abs();
-        let unreal = if qty > 0.0 { (c[i] - entry) * aq } else if qty < 0.0 { (entry - c[i]) * aq } else { 0.0 };
-        let e = (cash + aq * entry / lev) + unreal;
-        equity.push(e);
-        dd(e, &mut peak, &mut max_dd);
-        let px = o[i];
-        if (pending == 1 && qty <= 0.0) || (pending == -1 && qty >= 0.0) {
-            if qty != 0.0 {
-                close_pos(px, &mut cash, &mut qty, entry, &mut trades, &mut wins, &mut gp, &mut gl);
-            }
-            let q = (cash * 0.95) / (px * (1.0 / lev + cost));
-            if q > 0.0 {
-                qty = if pending == 1 { q } else { -q };
-                entry = px;
-                cash -= q * px * (1.0 / lev + cost);
-            }
-        }
-        pending = sig[i];
-    }
-    let final_equity = if qty != 0.0 {
-        let aq = qty.abs();
-        let x = c[c.len() - 1];
-        let pnl = if qty > 0.0 { (x - entry) * aq - cost * x * aq } else { (entry - x) * aq - cost * x * aq };
-        (cash + aq * entry / lev) + pnl
-    } else {
-        cash
-    };
-    Literal {
-        equity,
-        stats: KernelStats {
-            final_equity,
-            max_drawdown: max_dd,
-            trades,
-            wins,
-            gross_profit: gp,
-            gross_loss: gl,
-            liquidations: liqs,
-        },
-    }
-}
 
 /// Deterministic pseudo-random numbers (splitmix64).
 struct Rng(u64);
@@ -303,4 +195,38 @@ fn step_by_step_equals_backtest() {
         assert_eq!(e.to_bits(), rec.equity[i].to_bits(), "bar {i}");
     }
     assert_eq!(acct.stats(c[c.len() - 1]), st);
+}
+
+/// Counts the bars the kernel passed in whole spans while holding a position (spans whose
+/// equity varies from bar to bar).
+#[derive(Default)]
+struct HeldSpans {
+    bars: usize,
+}
+
+impl Observer for HeldSpans {
+    fn span(&mut self, start: usize, end: usize, equity: impl Fn(usize) -> f64) {
+        let first = equity(start);
+        if (start + 1..end).any(|i| equity(i) != first) {
+            self.bars += end - start;
+        }
+    }
+}
+
+#[test]
+fn held_positions_are_passed_in_spans() {
+    // Guards the literal comparison above: with sparse signals most held bars must go
+    // through the block / scan paths, not only bar by bar.
+    let cm = CostModel::default();
+    for risk in [Risk { stop_loss: 0.0, take_profit: 0.0, leverage: 1.0 }, Risk { stop_loss: 0.05, take_profit: 0.2, leverage: 3.0 }] {
+        let (mut held, mut total) = (0, 0);
+        for seed in 0..12u64 {
+            let (o, h, l, c, s) = market(seed, 1500, false);
+            let mut obs = HeldSpans::default();
+            backtest(&o, &h, &l, &c, &s, &cm, &risk, &mut obs);
+            held += obs.bars;
+            total += c.len();
+        }
+        assert!(held * 4 > total, "{risk:?}: only {held} of {total} bars passed in held spans");
+    }
 }

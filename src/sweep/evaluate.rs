@@ -1,0 +1,133 @@
+//! The sweep's unit of work: one combination's signal under several SL/TP levels, over the
+//! full period and every walk-forward window, on candles prepared once and with buffers
+//! reused across all of it.
+
+use super::walkforward::WindowMetrics;
+use super::windows::Window;
+use crate::kernel::{metrics_range, CostModel, KernelError, Metrics, Risk, Scratch};
+
+/// The metrics of one signal: `full[l]` for level `l` over all bars, `windows[l][w]` for
+/// level `l` in window `w` (in-sample and out-of-sample), all at full precision.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Evaluation {
+    pub full: Vec<Metrics>,
+    pub windows: Vec<Vec<WindowMetrics>>,
+}
+
+/// Backtest `signal` under every level in `levels` over the whole series and over both
+/// parts of every window (fresh capital each, as [`crate::kernel::backtest_metrics`] on the
+/// sliced candles and signal would).
+///
+/// Errors when the series differ in length or a window reaches past the last bar.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate(
+    open: &[f64],
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    signal: &[i8],
+    levels: &[Risk],
+    windows: &[Window],
+    cost: &CostModel,
+    bars_per_day: usize,
+    scratch: &mut Scratch,
+) -> Result<Evaluation, KernelError> {
+    crate::kernel::check_inputs(open, high, low, close, signal)?;
+    let n = close.len();
+    if let Some(w) = windows.iter().find(|w| !(w.train_start <= w.train_end && w.test_start <= w.test_end && w.train_end.max(w.test_end) <= n)) {
+        return Err(KernelError::Range { start: w.train_start.min(w.test_start), end: w.train_end.max(w.test_end), len: n });
+    }
+    let (m, buf) = scratch.market(open, high, low, close)?;
+    let mut out = Evaluation { full: Vec::with_capacity(levels.len()), windows: Vec::with_capacity(levels.len()) };
+    for risk in levels {
+        out.full.push(metrics_range(&m, 0..n, signal, cost, risk, bars_per_day, buf));
+        let per_window = windows
+            .iter()
+            .map(|w| WindowMetrics {
+                in_sample: metrics_range(&m, w.train_start..w.train_end, signal, cost, risk, bars_per_day, buf),
+                out_of_sample: metrics_range(&m, w.test_start..w.test_end, signal, cost, risk, bars_per_day, buf),
+            })
+            .collect();
+        out.windows.push(per_window);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::backtest_metrics;
+    use crate::sweep::windows::wf_windows;
+
+    /// A deterministic random walk with wicks and a sparse and a dense signal.
+    fn market(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<Vec<i8>>) {
+        let mut state = 7u64;
+        let mut unit = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut o, mut h, mut l, mut c) = (vec![], vec![], vec![], vec![]);
+        let mut px = 100.0;
+        let mut dense = vec![];
+        let mut sparse = vec![];
+        for i in 0..n {
+            let open = px;
+            let vol = if (i / 300) % 3 == 2 { 0.03 } else { 0.006 };
+            let close = open * (1.0 + vol * (unit() - 0.5) * 2.0);
+            o.push(open);
+            h.push(open.max(close) * (1.0 + vol * unit()));
+            l.push(open.min(close) * (1.0 - vol * unit()));
+            c.push(close);
+            px = close;
+            let u = unit();
+            dense.push(if (i / 40) % 2 == 0 { 1 } else { -1 });
+            sparse.push(if u < 0.02 { 1 } else if u < 0.04 { -1 } else { 0 });
+        }
+        (o, h, l, c, vec![dense, sparse])
+    }
+
+    #[test]
+    fn equals_the_per_call_functions() {
+        let n = 3000;
+        let (o, h, l, c, signals) = market(n);
+        let cost = CostModel::default();
+        let windows = wf_windows(n, 5, 0.7, 100);
+        assert_eq!(windows.len(), 5);
+        let mut scratch = Scratch::default();
+        for lev in [1.0, 10.0] {
+            let levels: Vec<Risk> = [(0.0, 0.0), (0.005, 0.015), (0.02, 0.06)]
+                .iter()
+                .map(|&(sl, tp)| Risk::new(sl, tp, lev).unwrap())
+                .collect();
+            for s in &signals {
+                let got = evaluate(&o, &h, &l, &c, s, &levels, &windows, &cost, 24, &mut scratch).unwrap();
+                assert_eq!((got.full.len(), got.windows.len()), (levels.len(), levels.len()));
+                for (k, risk) in levels.iter().enumerate() {
+                    let want = backtest_metrics(&o, &h, &l, &c, s, &cost, risk, 24);
+                    assert_eq!(format!("{:?}", got.full[k]), format!("{want:?}"), "lev {lev} level {k}");
+                    for (w, win) in windows.iter().enumerate() {
+                        let run = |a: usize, b: usize| backtest_metrics(&o[a..b], &h[a..b], &l[a..b], &c[a..b], &s[a..b], &cost, risk, 24);
+                        let is = run(win.train_start, win.train_end);
+                        let oos = run(win.test_start, win.test_end);
+                        let g = &got.windows[k][w];
+                        assert_eq!(format!("{:?}", g.in_sample), format!("{is:?}"), "lev {lev} level {k} window {w}");
+                        assert_eq!(format!("{:?}", g.out_of_sample), format!("{oos:?}"), "lev {lev} level {k} window {w}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_bad_inputs() {
+        let (o, h, l, c, signals) = market(500);
+        let cost = CostModel::default();
+        let mut scratch = Scratch::default();
+        let levels = [Risk::default()];
+        let err = evaluate(&o, &h, &l, &c[..499], &signals[0], &levels, &[], &cost, 24, &mut scratch).unwrap_err();
+        assert!(err.to_string().contains("`open`"), "{err}");
+        let w = Window { train_start: 0, train_end: 400, test_start: 400, test_end: 501 };
+        let err = evaluate(&o, &h, &l, &c, &signals[0], &levels, &[w], &cost, 24, &mut scratch).unwrap_err();
+        assert!(err.to_string().contains("`0..501`"), "{err}");
+    }
+}
