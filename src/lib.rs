@@ -11,12 +11,16 @@ pub mod indicators;
 pub mod strategies;
 pub mod kernel;
 pub mod sweep;
+pub mod pipeline;
+pub mod tables;
 
 pub mod lake;
 pub mod binance;
 pub mod import;
 pub mod synth;
 pub mod query;
+pub mod live;
+pub mod serve;
 pub mod output;
 
 pub mod cli;

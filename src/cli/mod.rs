@@ -5,10 +5,14 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 pub mod backtest;
+pub mod bot;
+pub mod catalog;
+pub mod common;
 pub mod data;
 pub mod fetch;
 pub mod import;
 pub mod pipeline;
+pub mod serve;
 pub mod signals;
 pub mod sql;
 pub mod strategies;
@@ -56,6 +60,12 @@ pub enum Command {
     /// Run TOML pipelines.
     #[command(subcommand)]
     Pipeline(pipeline::PipelineCommand),
+    /// Write the DuckDB catalog (`<lake>/qm.duckdb`) over the lake's tables.
+    Catalog(catalog::CatalogArgs),
+    /// Live and paper futures bots.
+    Bot(bot::BotArgs),
+    /// Serve the REST API and the dashboard.
+    Serve(serve::ServeArgs),
 }
 
 /// Run one parsed command line.
@@ -71,5 +81,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backtest(a) => backtest::run(a, &g),
         Command::Sweep(a) => sweep::run(a, &g),
         Command::Pipeline(a) => pipeline::run(a, &g),
+        Command::Catalog(a) => catalog::run(a, &g),
+        Command::Bot(a) => bot::run(a, &g),
+        Command::Serve(a) => serve::run(a, &g),
     }
 }

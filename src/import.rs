@@ -1,1 +1,0 @@
-//! Import of candle files (Parquet, CSV, Binance bulk dumps) into the lake (being built)

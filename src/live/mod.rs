@@ -1,0 +1,1 @@
+//! Live futures trading: exchange client, bots, journal (being built).

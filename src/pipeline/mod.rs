@@ -1,0 +1,3 @@
+//! TOML pipelines: data → indicators → sweep → walk-forward → tables → ranking.
+
+pub mod config;

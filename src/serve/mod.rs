@@ -1,0 +1,1 @@
+//! `qm serve`: REST API and dashboard (being built).

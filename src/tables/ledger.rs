@@ -1,0 +1,1 @@
+//! Trade ledger and equity curve tables (`trades`, `equity`) of single backtests.

@@ -1,0 +1,1 @@
+//! Sweep result tables: `mega`, `wf`, `wf_windows`.
