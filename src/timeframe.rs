@@ -112,3 +112,16 @@ mod tests {
         assert_eq!(Timeframe::D1.bars_per_day(), 1);
     }
 }
+
+impl serde::Serialize for Timeframe {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timeframe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timeframe, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}

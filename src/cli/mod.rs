@@ -17,6 +17,7 @@ pub mod signals;
 pub mod sql;
 pub mod strategies;
 pub mod sweep;
+pub mod sweeping;
 
 /// Options every subcommand shares.
 #[derive(Debug, Clone, clap::Args)]

@@ -8,8 +8,10 @@ mod error;
 mod ohlcv;
 mod paths;
 mod store;
+mod stream;
 
 pub use error::LakeError;
 pub use ohlcv::{Gap, MergeReport, Ohlcv};
 pub use paths::validate_symbol;
 pub use store::Lake;
+pub use stream::PartitionWriter;

@@ -12,8 +12,8 @@ use crate::timeframe::Timeframe;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read pipeline `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error("cannot read pipeline `{path}`: {err}")]
+    Read { path: String, err: std::io::Error },
     #[error("{path}:{line}: {message}")]
     Invalid { path: String, line: usize, message: String },
 }
@@ -118,7 +118,7 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// Read and validate a pipeline file. Relative grid paths resolve against the file's folder.
 pub fn load(path: &Path) -> Result<PipelinePlan, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read { path: path.display().to_string(), err })?;
     parse(&text, path)
 }
 

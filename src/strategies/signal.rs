@@ -32,6 +32,48 @@ pub(crate) fn fill(out: &mut [i8], warmup: usize, buy: impl Fn(usize) -> bool, s
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::candles::Candles;
+    use crate::strategies::parse_combo;
+    use serde_json::json;
+
+    fn candles(close: &[f64]) -> Candles {
+        Candles {
+            open_time: (0..close.len() as i64).collect(),
+            open: close.to_vec(),
+            high: close.iter().map(|c| c + 1.0).collect(),
+            low: close.iter().map(|c| c - 1.0).collect(),
+            close: close.to_vec(),
+            volume: vec![1.0; close.len()],
+        }
+    }
+
+    #[test]
+    fn momentum_by_hand() {
+        // sma(2): -, 1.5, 2.5, 2.5, 2.0, 2.0 ; warmup 2.
+        let c = candles(&[1.0, 2.0, 3.0, 2.0, 2.0, 2.0]);
+        let cache = IndicatorCache::new(&c);
+        let combo = parse_combo("Momentum Strategy", &json!({"lookback": 2})).unwrap();
+        assert_eq!(signals(&combo, &cache), vec![0, 0, 1, -1, 0, 0]);
+    }
+
+    #[test]
+    fn multi_factor_sells_on_momentum_alone() {
+        // Falling prices: momentum sells from bar 3; RSI(3) has no gains, so its losses-only
+        // RSI is 0 (< 30, a buy): c = 0, but the sell rule needs r != 1, so it holds.
+        let c = candles(&[10.0, 9.0, 8.0, 7.0, 6.0, 5.0]);
+        let cache = IndicatorCache::new(&c);
+        let combo = parse_combo("Multi-Factor", &json!({"mom_lookback": 3, "rsi_period": 3})).unwrap();
+        assert_eq!(signals(&combo, &cache), vec![0, 0, 0, 0, 0, 0]);
+        // Rising prices: no losses makes rsi_a NaN (no signal) and momentum buys: c = 1.
+        let c = candles(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let cache = IndicatorCache::new(&c);
+        assert_eq!(signals(&combo, &cache), vec![0, 0, 0, 1, 1, 1]);
+        // RSI 80, 57.1, 0 on bars 3..5 with close vs sma(3) equal, below, below:
+        // bar 3 c = -1 (hold), bar 4 momentum sells with a neutral RSI, bar 5 c = 0.
+        let c = candles(&[1.0, 3.0, 5.0, 4.0, 3.5, 3.0]);
+        let cache = IndicatorCache::new(&c);
+        assert_eq!(signals(&combo, &cache), vec![0, 0, 0, 0, -1, 0]);
+    }
 
     #[test]
     fn sell_wins_and_warmup_is_zero() {

@@ -4,6 +4,10 @@ pub mod evaluate;
 pub mod spec;
 pub mod walkforward;
 pub mod windows;
+pub mod engine;
+pub mod batch;
+pub mod exec;
+pub mod run;
 
 pub use walkforward::{walk_forward, WalkForward, WindowMetrics};
 pub use windows::{wf_windows, Window};

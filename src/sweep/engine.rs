@@ -1,0 +1,171 @@
+//! The sweep of one candle series: every combination's signal computed once, then
+//! backtested at every SL/TP level over the full period and over each walk-forward window.
+//!
+//! Pure and deterministic: results come back in grid order × level order whatever the
+//! thread count, so a partitioned or distributed run produces the same rows.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::walkforward::{aggregate, WalkForward, WindowMetrics};
+use super::windows::Window;
+use crate::candles::Candles;
+use crate::kernel::{backtest_metrics, CostModel, Metrics, Risk};
+use crate::strategies::{signals_into, Combo, IndicatorCache};
+
+/// Combinations evaluated together: big enough to keep both cores busy, small enough that
+/// a chunk's results (and signals) stay in cache and memory stays flat.
+pub const CHUNK: usize = 256;
+
+/// What to compute for one series.
+#[derive(Debug, Clone)]
+pub struct SweepJob {
+    pub combos: Vec<Combo>,
+    pub levels: Vec<Risk>,
+    pub cost: CostModel,
+    /// Empty: no walk-forward.
+    pub windows: Vec<Window>,
+    pub bars_per_day: usize,
+}
+
+/// One combination at one level.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelOutcome {
+    /// Full-period metrics (full precision).
+    pub full: Metrics,
+    /// In- and out-of-sample metrics per walk-forward window (empty without walk-forward).
+    pub windows: Vec<WindowMetrics>,
+    /// The walk-forward row, `None` when walk-forward is off or drops the combination.
+    pub wf: Option<WalkForward>,
+}
+
+/// One combination at every level, in level order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComboOutcome {
+    /// Index into [`SweepJob::combos`].
+    pub combo: usize,
+    pub levels: Vec<LevelOutcome>,
+}
+
+impl SweepJob {
+    /// Chunks of at most [`CHUNK`] combinations that never span two strategies, so the
+    /// indicator cache can be dropped between strategies.
+    pub fn chunks(&self) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < self.combos.len() {
+            let name = self.combos[start].strategy.name;
+            let mut end = start + 1;
+            while end < self.combos.len() && end - start < CHUNK && self.combos[end].strategy.name == name {
+                end += 1;
+            }
+            out.push(start..end);
+            start = end;
+        }
+        out
+    }
+
+    /// Evaluate the combinations `range` on `cache`'s candles, in parallel.
+    pub fn run_chunk(&self, cache: &IndicatorCache<'_>, range: Range<usize>) -> Vec<ComboOutcome> {
+        let candles = cache.candles();
+        self.combos[range.clone()]
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || vec![0i8; candles.len()],
+                |signal, (k, combo)| {
+                    signals_into(combo, cache, signal);
+                    ComboOutcome { combo: range.start + k, levels: self.evaluate(candles, signal) }
+                },
+            )
+            .collect()
+    }
+
+    /// Backtest one signal at every level: full period, then each window.
+    pub fn evaluate(&self, c: &Candles, signal: &[i8]) -> Vec<LevelOutcome> {
+        let bt = |risk: &Risk, a: usize, b: usize| {
+            backtest_metrics(&c.open[a..b], &c.high[a..b], &c.low[a..b], &c.close[a..b], &signal[a..b], &self.cost, risk, self.bars_per_day)
+        };
+        self.levels
+            .iter()
+            .map(|risk| {
+                let full = bt(risk, 0, c.len());
+                let windows: Vec<WindowMetrics> = self
+                    .windows
+                    .iter()
+                    .map(|w| WindowMetrics { in_sample: bt(risk, w.train_start, w.train_end), out_of_sample: bt(risk, w.test_start, w.test_end) })
+                    .collect();
+                let wf = if self.windows.is_empty() { None } else { aggregate(&windows) };
+                LevelOutcome { full, windows, wf }
+            })
+            .collect()
+    }
+
+    /// Bar-steps one combination costs (for throughput reports).
+    pub fn bar_steps_per_combo(&self, n_bars: usize) -> u64 {
+        let per_level = n_bars + self.windows.iter().map(|w| (w.train_end - w.train_start) + (w.test_end - w.test_start)).sum::<usize>();
+        (per_level * self.levels.len()) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategies::quantmuse_grid;
+    use crate::sweep::wf_windows;
+
+    fn candles(n: usize) -> Candles {
+        let mut c = Candles::default();
+        let mut p = 100.0;
+        for i in 0..n {
+            let step = ((i * 7919) % 13) as f64 - 6.0;
+            let o = p;
+            p = (p + step * 0.3).max(1.0);
+            c.open_time.push(i as i64 * 3_600_000);
+            c.open.push(o);
+            c.close.push(p);
+            c.high.push(o.max(p) + 0.5);
+            c.low.push(o.min(p) - 0.5);
+            c.volume.push(10.0 + (i % 5) as f64);
+        }
+        c
+    }
+
+    #[test]
+    fn chunks_cover_the_grid_without_spanning_strategies() {
+        let job = SweepJob { combos: quantmuse_grid(), levels: vec![Risk::default()], cost: CostModel::default(), windows: vec![], bars_per_day: 24 };
+        let chunks = job.chunks();
+        assert_eq!(chunks.first().unwrap().start, 0);
+        assert_eq!(chunks.last().unwrap().end, 17_273);
+        for w in chunks.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+        }
+        for r in &chunks {
+            assert!(r.len() <= CHUNK);
+            assert!(job.combos[r.clone()].iter().all(|c| c.strategy.name == job.combos[r.start].strategy.name));
+        }
+    }
+
+    #[test]
+    fn results_do_not_depend_on_thread_count() {
+        let c = candles(1200);
+        let grid: Vec<Combo> = quantmuse_grid().into_iter().step_by(97).collect();
+        let levels = vec![Risk::new(0.0, 0.0, 1.0).unwrap(), Risk::new(0.01, 0.03, 5.0).unwrap()];
+        let job = SweepJob { combos: grid, levels, cost: CostModel::default(), windows: wf_windows(1200, 5, 0.7, 100), bars_per_day: 24 };
+        let run = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let cache = IndicatorCache::new(&c);
+            pool.install(|| job.chunks().into_iter().flat_map(|r| job.run_chunk(&cache, r)).collect::<Vec<_>>())
+        };
+        let one = run(1);
+        assert_eq!(one.len(), job.combos.len());
+        assert!(one.iter().enumerate().all(|(i, o)| o.combo == i && o.levels.len() == 2 && o.levels[0].windows.len() == 5));
+        assert_eq!(one, run(3));
+        // Each level equals a direct backtest of the same signal.
+        let cache = IndicatorCache::new(&c);
+        let sig = crate::strategies::signals(&job.combos[3], &cache);
+        let direct = backtest_metrics(&c.open, &c.high, &c.low, &c.close, &sig, &job.cost, &job.levels[1], 24);
+        assert_eq!(one[3].levels[1].full, direct);
+    }
+}
