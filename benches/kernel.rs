@@ -18,7 +18,7 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use qm::candles::Candles;
-use qm::kernel::{backtest_metrics, backtest_metrics_with, CostModel, Risk, Scratch};
+use qm::kernel::{backtest_metrics, backtest_metrics_with, Blocks, CostModel, Market as Prepared, MetricsScratch, Risk, Scratch};
 use qm::strategies::{quantmuse_grid, signals_into, strategy_grid, Combo, IndicatorCache, STRATEGIES};
 use qm::sweep::evaluate::evaluate;
 use qm::sweep::{walk_forward, wf_windows};
@@ -150,11 +150,13 @@ fn bench_backtests(c: &mut Criterion) {
         for lev in [1.0, 10.0] {
             let lv = levels(lev);
             g.throughput(Throughput::Elements(((n + wf_bars) * lv.len() * m.signals.len()) as u64));
-            let mut scratch = Scratch::default();
+            let mut blocks = Blocks::default();
+            let mk = Prepared::prepare(&cd.open, &cd.high, &cd.low, &cd.close, &mut blocks).unwrap();
+            let mut buf = MetricsScratch::default();
             g.bench_function(BenchmarkId::new("levels3_full_wf5", format!("lev{lev}")), |b| {
                 b.iter(|| {
                     for s in &m.signals {
-                        black_box(evaluate(&cd.open, &cd.high, &cd.low, &cd.close, black_box(s), &lv, &windows, &cost, m.bars_per_day, &mut scratch).unwrap());
+                        black_box(evaluate(&mk, black_box(s), &lv, &windows, &cost, m.bars_per_day, &mut buf).unwrap());
                     }
                 })
             });

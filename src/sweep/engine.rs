@@ -10,8 +10,8 @@ use rayon::prelude::*;
 
 use super::walkforward::{aggregate, WalkForward, WindowMetrics};
 use super::windows::Window;
-use crate::candles::Candles;
-use crate::kernel::{backtest_metrics, CostModel, Metrics, Risk};
+use super::evaluate::evaluate;
+use crate::kernel::{Blocks, CostModel, Market, Metrics, MetricsScratch, Risk};
 use crate::strategies::{signals_into, Combo, IndicatorCache};
 
 /// Combinations evaluated together: big enough to keep both cores busy, small enough that
@@ -68,34 +68,29 @@ impl SweepJob {
 
     /// Evaluate the combinations `range` on `cache`'s candles, in parallel.
     pub fn run_chunk(&self, cache: &IndicatorCache<'_>, range: Range<usize>) -> Vec<ComboOutcome> {
-        let candles = cache.candles();
+        let c = cache.candles();
+        let mut blocks = Blocks::default();
+        let m = Market::prepare(&c.open, &c.high, &c.low, &c.close, &mut blocks).expect("candle columns of one length");
         self.combos[range.clone()]
             .par_iter()
             .enumerate()
             .map_init(
-                || vec![0i8; candles.len()],
-                |signal, (k, combo)| {
+                || (vec![0i8; c.len()], MetricsScratch::default()),
+                |(signal, buf), (k, combo)| {
                     signals_into(combo, cache, signal);
-                    ComboOutcome { combo: range.start + k, levels: self.evaluate(candles, signal) }
+                    ComboOutcome { combo: range.start + k, levels: self.evaluate(&m, signal, buf) }
                 },
             )
             .collect()
     }
 
     /// Backtest one signal at every level: full period, then each window.
-    pub fn evaluate(&self, c: &Candles, signal: &[i8]) -> Vec<LevelOutcome> {
-        let bt = |risk: &Risk, a: usize, b: usize| {
-            backtest_metrics(&c.open[a..b], &c.high[a..b], &c.low[a..b], &c.close[a..b], &signal[a..b], &self.cost, risk, self.bars_per_day)
-        };
-        self.levels
-            .iter()
-            .map(|risk| {
-                let full = bt(risk, 0, c.len());
-                let windows: Vec<WindowMetrics> = self
-                    .windows
-                    .iter()
-                    .map(|w| WindowMetrics { in_sample: bt(risk, w.train_start, w.train_end), out_of_sample: bt(risk, w.test_start, w.test_end) })
-                    .collect();
+    pub fn evaluate(&self, m: &Market<'_>, signal: &[i8], buf: &mut MetricsScratch) -> Vec<LevelOutcome> {
+        let e = evaluate(m, signal, &self.levels, &self.windows, &self.cost, self.bars_per_day, buf).expect("windows within the series");
+        e.full
+            .into_iter()
+            .zip(e.windows)
+            .map(|(full, windows)| {
                 let wf = if self.windows.is_empty() { None } else { aggregate(&windows) };
                 LevelOutcome { full, windows, wf }
             })
@@ -112,6 +107,7 @@ impl SweepJob {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::candles::Candles;
     use crate::strategies::quantmuse_grid;
     use crate::sweep::wf_windows;
 
@@ -165,7 +161,7 @@ mod tests {
         // Each level equals a direct backtest of the same signal.
         let cache = IndicatorCache::new(&c);
         let sig = crate::strategies::signals(&job.combos[3], &cache);
-        let direct = backtest_metrics(&c.open, &c.high, &c.low, &c.close, &sig, &job.cost, &job.levels[1], 24);
+        let direct = crate::kernel::backtest_metrics(&c.open, &c.high, &c.low, &c.close, &sig, &job.cost, &job.levels[1], 24);
         assert_eq!(one[3].levels[1].full, direct);
     }
 }

@@ -4,7 +4,7 @@
 
 use super::walkforward::WindowMetrics;
 use super::windows::Window;
-use crate::kernel::{metrics_range, CostModel, KernelError, Metrics, Risk, Scratch};
+use crate::kernel::{metrics_range, CostModel, KernelError, Market, Metrics, MetricsScratch, Risk};
 
 /// The metrics of one signal: `full[l]` for level `l` over all bars, `windows[l][w]` for
 /// level `l` in window `w` (in-sample and out-of-sample), all at full precision.
@@ -14,38 +14,37 @@ pub struct Evaluation {
     pub windows: Vec<Vec<WindowMetrics>>,
 }
 
-/// Backtest `signal` under every level in `levels` over the whole series and over both
+/// Backtest `signal` under every level in `levels` over all bars of `m` and over both
 /// parts of every window (fresh capital each, as [`crate::kernel::backtest_metrics`] on the
-/// sliced candles and signal would).
+/// sliced candles and signal would). `m` is prepared once per series and shared by every
+/// thread; `buf` is this thread's.
 ///
-/// Errors when the series differ in length or a window reaches past the last bar.
+/// Errors when `signal` does not have one entry per bar or a window reaches past the last bar.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
-    open: &[f64],
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
+    m: &Market<'_>,
     signal: &[i8],
     levels: &[Risk],
     windows: &[Window],
     cost: &CostModel,
     bars_per_day: usize,
-    scratch: &mut Scratch,
+    buf: &mut MetricsScratch,
 ) -> Result<Evaluation, KernelError> {
-    crate::kernel::check_inputs(open, high, low, close, signal)?;
-    let n = close.len();
+    let n = m.len();
+    if signal.len() != n {
+        return Err(KernelError::LengthMismatch { name: "signal", len: signal.len(), expected: n });
+    }
     if let Some(w) = windows.iter().find(|w| !(w.train_start <= w.train_end && w.test_start <= w.test_end && w.train_end.max(w.test_end) <= n)) {
         return Err(KernelError::Range { start: w.train_start.min(w.test_start), end: w.train_end.max(w.test_end), len: n });
     }
-    let (m, buf) = scratch.market(open, high, low, close)?;
     let mut out = Evaluation { full: Vec::with_capacity(levels.len()), windows: Vec::with_capacity(levels.len()) };
     for risk in levels {
-        out.full.push(metrics_range(&m, 0..n, signal, cost, risk, bars_per_day, buf));
+        out.full.push(metrics_range(m, 0..n, signal, cost, risk, bars_per_day, buf));
         let per_window = windows
             .iter()
             .map(|w| WindowMetrics {
-                in_sample: metrics_range(&m, w.train_start..w.train_end, signal, cost, risk, bars_per_day, buf),
-                out_of_sample: metrics_range(&m, w.test_start..w.test_end, signal, cost, risk, bars_per_day, buf),
+                in_sample: metrics_range(m, w.train_start..w.train_end, signal, cost, risk, bars_per_day, buf),
+                out_of_sample: metrics_range(m, w.test_start..w.test_end, signal, cost, risk, bars_per_day, buf),
             })
             .collect();
         out.windows.push(per_window);
@@ -56,7 +55,7 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernel::backtest_metrics;
+    use crate::kernel::{backtest_metrics, Blocks};
     use crate::sweep::windows::wf_windows;
 
     /// A deterministic random walk with wicks and a sparse and a dense signal.
@@ -93,14 +92,16 @@ mod tests {
         let cost = CostModel::default();
         let windows = wf_windows(n, 5, 0.7, 100);
         assert_eq!(windows.len(), 5);
-        let mut scratch = Scratch::default();
+        let mut blocks = Blocks::default();
+        let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
+        let mut buf = MetricsScratch::default();
         for lev in [1.0, 10.0] {
             let levels: Vec<Risk> = [(0.0, 0.0), (0.005, 0.015), (0.02, 0.06)]
                 .iter()
                 .map(|&(sl, tp)| Risk::new(sl, tp, lev).unwrap())
                 .collect();
             for s in &signals {
-                let got = evaluate(&o, &h, &l, &c, s, &levels, &windows, &cost, 24, &mut scratch).unwrap();
+                let got = evaluate(&m, s, &levels, &windows, &cost, 24, &mut buf).unwrap();
                 assert_eq!((got.full.len(), got.windows.len()), (levels.len(), levels.len()));
                 for (k, risk) in levels.iter().enumerate() {
                     let want = backtest_metrics(&o, &h, &l, &c, s, &cost, risk, 24);
@@ -122,12 +123,14 @@ mod tests {
     fn rejects_bad_inputs() {
         let (o, h, l, c, signals) = market(500);
         let cost = CostModel::default();
-        let mut scratch = Scratch::default();
+        let mut blocks = Blocks::default();
+        let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
+        let mut buf = MetricsScratch::default();
         let levels = [Risk::default()];
-        let err = evaluate(&o, &h, &l, &c[..499], &signals[0], &levels, &[], &cost, 24, &mut scratch).unwrap_err();
-        assert!(err.to_string().contains("`open`"), "{err}");
+        let err = evaluate(&m, &signals[0][..499], &levels, &[], &cost, 24, &mut buf).unwrap_err();
+        assert!(err.to_string().contains("`signal`"), "{err}");
         let w = Window { train_start: 0, train_end: 400, test_start: 400, test_end: 501 };
-        let err = evaluate(&o, &h, &l, &c, &signals[0], &levels, &[w], &cost, 24, &mut scratch).unwrap_err();
+        let err = evaluate(&m, &signals[0], &levels, &[w], &cost, 24, &mut buf).unwrap_err();
         assert!(err.to_string().contains("`0..501`"), "{err}");
     }
 }
