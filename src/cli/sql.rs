@@ -13,20 +13,25 @@ use crate::output::{emit, Format, OutputError};
 use crate::query::{self, StatementResult};
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Tables: every top-level lake directory holding Parquet files, named after it, \
+#[command(after_help = "Functions: `qm sql --functions` lists qm's window functions (`qm_signal`, `sma`, `ema`, \
+`rsi`, `atr`, `bb_upper`, `bb_middle`, `bb_lower`) and the aggregate `qm_backtest`.\n\
+Tables: every top-level lake directory holding Parquet files, named after it, \
 with its `key=value` directory levels as columns (`ohlcv` has `symbol` and `timeframe`).\n\
 With `--output` or `--format parquet` only the last statement's result is written; the statements \
 before it run for their effects (views, settings).")]
 pub struct SqlArgs {
     /// SQL to run; several statements are separated by `;`.
-    #[arg(value_name = "QUERY", required_unless_present_any = ["file", "tables"], conflicts_with_all = ["file", "tables"])]
+    #[arg(value_name = "QUERY", required_unless_present_any = ["file", "tables", "functions"], conflicts_with_all = ["file", "tables", "functions"])]
     pub query: Option<String>,
     /// Read the SQL from a file (`-` reads stdin).
-    #[arg(short = 'f', long = "file", value_name = "FILE.sql", conflicts_with = "tables")]
+    #[arg(short = 'f', long = "file", value_name = "FILE.sql", conflicts_with_all = ["tables", "functions"])]
     pub file: Option<PathBuf>,
     /// List the tables with their columns and partition columns.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "functions")]
     pub tables: bool,
+    /// List qm's SQL functions (signals, indicators, backtest) with their arguments and an example.
+    #[arg(long)]
+    pub functions: bool,
     /// How to print results.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -44,6 +49,9 @@ pub fn run(args: SqlArgs, g: &Globals) -> anyhow::Result<()> {
         (None, Some(f)) => Some(std::fs::read_to_string(f).with_context(|| format!("cannot read `{}`", f.display()))?),
         (None, None) => None,
     };
+    if args.functions {
+        return print(&args, &functions_listing()?);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async {
         let ctx = query::session_for_lake(&g.lake).await.map_err(plain)?;
@@ -96,6 +104,26 @@ fn print(args: &SqlArgs, r: &StatementResult) -> anyhow::Result<()> {
 /// DataFusion errors read best as their own text (their source chains repeat it).
 fn plain(e: query::QueryError) -> anyhow::Error {
     anyhow::anyhow!("{e}")
+}
+
+/// One row per qm SQL function: `name, kind, arguments, returns, description, example`.
+fn functions_listing() -> anyhow::Result<StatementResult> {
+    let docs = &query::functions::FUNCTIONS;
+    let names = ["name", "kind", "arguments", "returns", "description", "example"];
+    let schema = Arc::new(Schema::new(names.iter().map(|n| Field::new(*n, DataType::Utf8, false)).collect::<Vec<_>>()));
+    let col = |f: fn(&query::functions::FunctionDoc) -> &'static str| -> ArrayRef {
+        Arc::new(StringArray::from(docs.iter().map(f).collect::<Vec<_>>()))
+    };
+    let cols = vec![
+        col(|d| d.name),
+        col(|d| d.kind),
+        col(|d| d.arguments),
+        col(|d| d.returns),
+        col(|d| d.description),
+        col(|d| d.example),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols)?;
+    Ok(StatementResult { schema, batches: vec![batch] })
 }
 
 /// One row per column of every table: `table, column, data_type, partition`.

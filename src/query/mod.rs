@@ -1,12 +1,15 @@
 //! SQL over the lake with DataFusion: table discovery, the session builder and statement runs.
 
 pub mod catalog;
+pub mod duckdb;
+pub mod functions;
 pub mod run;
 pub mod session;
 
 use std::path::PathBuf;
 
 pub use catalog::{discover_tables, LakeTable};
+pub use duckdb::{write_catalog, CATALOG_FILE};
 pub use run::{execute, parse_statements, run_sql, table_names, StatementResult};
 pub use session::{register_table, session_for_lake};
 
@@ -26,6 +29,18 @@ pub enum QueryError {
     UnknownTable { message: String, hint: String },
     #[error("{}", .0.strip_backtrace())]
     DataFusion(datafusion::error::DataFusionError),
+    #[error("cannot write the duckdb catalog `{}`: {source}", path.display())]
+    DuckDb {
+        path: PathBuf,
+        #[source]
+        source: ::duckdb::Error,
+    },
+    #[error("duckdb cannot read lake table `{table}`: {source}")]
+    DuckDbTable {
+        table: String,
+        #[source]
+        source: ::duckdb::Error,
+    },
 }
 
 #[cfg(test)]

@@ -24,15 +24,12 @@ const FILE_GLOB: &str = "[!._]*.parquet";
 pub async fn session_for_lake(root: &Path) -> Result<SessionContext, QueryError> {
     let config = SessionConfig::new().with_information_schema(true);
     let ctx = SessionContext::new_with_config(config);
-    register_functions(&ctx);
+    super::functions::register(&ctx);
     for table in discover_tables(root)? {
         register_table(&ctx, &table).await?;
     }
     Ok(ctx)
 }
-
-/// qm's own SQL functions (none yet; indicators and metrics will join here).
-fn register_functions(_ctx: &SessionContext) {}
 
 /// Register one lake table as a listing table.
 pub async fn register_table(ctx: &SessionContext, table: &LakeTable) -> Result<(), QueryError> {
