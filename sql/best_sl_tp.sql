@@ -34,4 +34,4 @@ SELECT f.timeframe, f.stop_loss, f.take_profit, f.results,
 FROM full_period f
 LEFT JOIN out_of_sample o
     ON f.timeframe = o.timeframe AND f.stop_loss = o.stop_loss AND f.take_profit = o.take_profit
-ORDER BY f.timeframe, o.mean_oos_sharpe DESC NULLS LAST, f.mean_sharpe DESC NULLS LAST, f.stop_loss;
+ORDER BY timeframe, mean_oos_sharpe DESC NULLS LAST, mean_sharpe DESC NULLS LAST, stop_loss, take_profit;

@@ -39,4 +39,4 @@ SELECT p.timeframe, p.strategy, p.params, p.stop_loss, p.take_profit, p.symbols,
 FROM per_combo p
 JOIN coins c ON p.timeframe = c.timeframe
 WHERE p.symbols = c.n_symbols AND p.worst_oos_return > 0
-ORDER BY p.timeframe, p.worst_oos_sharpe DESC NULLS LAST, p.mean_oos_sharpe DESC NULLS LAST, p.strategy, p.params, p.stop_loss;
+ORDER BY timeframe, worst_oos_sharpe DESC NULLS LAST, mean_oos_sharpe DESC NULLS LAST, strategy, params, stop_loss, take_profit;

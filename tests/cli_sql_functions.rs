@@ -148,7 +148,8 @@ fn qm_backtest_matches_the_reference_backtests() {
              AND r.take_profit = g.take_profit AND r.leverage = g.leverage";
     let got = query_parquet(&lake, d.path(), sql);
     let n: usize = got.iter().map(|b| b.num_rows()).sum();
-    assert_eq!(n, 1392);
+    // 290 combinations x 4 SL/TP levels x leverage 1 and 10.
+    assert_eq!(n, 2320);
     let f = |name: &str| f64_column(&got, name);
     let i = |name: &str| i64_column(&got, name);
     let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();

@@ -8,13 +8,12 @@ use anyhow::Context;
 use super::common::{load_candles, open_lake, parse_timeframe, runtime};
 use super::signals::combo_from_cli;
 use super::Globals;
-use crate::kernel::{backtest, daily_points, CostModel, Metrics, Recorder, Risk};
+use crate::kernel::{CostModel, Risk};
 use crate::lake::validate_symbol;
 use crate::output::{emit, Format};
-use crate::strategies::{signals, IndicatorCache};
-use crate::tables::ledger::{
-    equity_batch, metrics_batch, trade_list, trades_batch, RunContext, RunScope, EQUITY_TABLE, TRADES_TABLE,
-};
+use crate::strategies::IndicatorCache;
+use crate::tables::ledger::{metrics_batch, trade_list, RunScope, EQUITY_TABLE, TRADES_TABLE};
+use crate::tables::record::{record_backtest, Recorded};
 use crate::tables::{run_partition, timestamped_run, validate_run};
 
 #[derive(Debug, clap::Args)]
@@ -89,21 +88,10 @@ pub fn run(args: BacktestArgs, g: &Globals) -> anyhow::Result<()> {
     let rt = runtime()?;
     let candles = rt.block_on(load_candles(&lake, &args.symbol, tf, args.limit))?;
     let cache = IndicatorCache::new(&candles);
-    let signal = signals(&combo, &cache);
+    let recorded = record_backtest(&cache, &combo, &risk, &cost, tf, chrono::Utc::now().timestamp_millis())?;
+    let Recorded { ctx, stats, metrics, trades, equity } = recorded;
+    let metrics = metrics.reported();
     let c = &candles;
-    let mut rec = Recorder::with_capacity(c.len());
-    let stats = backtest(&c.open, &c.high, &c.low, &c.close, &signal, &cost, &risk, &mut rec);
-    let metrics = Metrics::compute(&stats, &daily_points(&rec.equity, tf.bars_per_day()), &cost, &risk).reported();
-
-    let ctx = RunContext {
-        strategy: combo.strategy.name.to_string(),
-        params: combo.canonical_params(),
-        stop_loss: risk.stop_loss,
-        take_profit: risk.take_profit,
-        leverage: risk.leverage,
-        created_at: chrono::Utc::now().timestamp_millis(),
-        qm_version: crate::VERSION.to_string(),
-    };
     let scope = RunScope {
         symbol: args.symbol.clone(),
         timeframe: tf.as_str().to_string(),
@@ -112,8 +100,6 @@ pub fn run(args: BacktestArgs, g: &Globals) -> anyhow::Result<()> {
         data_start: c.open_time.first().copied(),
         data_end: c.open_time.last().copied(),
     };
-    let trades = trades_batch(&ctx, &c.open_time, &rec.trades)?;
-    let equity = equity_batch(&ctx, &c.open_time, &rec.equity, cost.capital)?;
     let partition = run_partition(&args.symbol, tf.as_str(), &run);
     rt.block_on(async {
         lake.write_partition(TRADES_TABLE, &partition, "part-0.parquet", std::slice::from_ref(&trades)).await?;

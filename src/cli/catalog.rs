@@ -11,12 +11,11 @@ use crate::output::{emit, Format, OutputError};
 use crate::query::duckdb::write_catalog_views;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "The views read the lake's Parquet files through paths relative to the lake root \
-(`mega/symbol=*/timeframe=*/run=*/[!._]*.parquet`), so the catalog survives moving the lake. Open it from \
-the lake root, or set DuckDB's search path first:\n  \
-duckdb -readonly /path/to/lake/qm.duckdb -c \"SET file_search_path = '/path/to/lake'; SELECT count(*) FROM mega\"\n\
-Python: con = duckdb.connect('/path/to/lake/qm.duckdb', read_only=True); \
-con.execute(\"SET file_search_path = '/path/to/lake'\")")]
+#[command(after_help = "The views read the lake's Parquet files by absolute glob \
+(`<lake>/mega/symbol=*/timeframe=*/run=*/[!._]*.parquet`), so the catalog opens from anywhere in one step:\n  \
+duckdb -readonly data/lake/qm.duckdb -c \"SELECT count(*) FROM mega\"\n  \
+python3 -c \"import duckdb; print(duckdb.connect('data/lake/qm.duckdb', read_only=True).sql('FROM wf LIMIT 5'))\"\n\
+`qm pipeline run` rewrites it after every run; after moving the lake, run `qm catalog` once where it now lives.")]
 pub struct CatalogArgs {
     /// How to print the list of views written.
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -4,11 +4,21 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::common::{open_lake, runtime};
-use super::sweeping::{print_ranking, sweep_one};
+use arrow::array::{ArrayRef, AsArray};
+use arrow::datatypes::{DataType, Float64Type};
+
+use super::common::{load_candles, open_lake, runtime};
+use super::sweeping::{print_ranking, ranking_sql, sweep_one};
 use super::Globals;
 use crate::binance::Market;
-use crate::lake::Ohlcv;
+use crate::kernel::Risk;
+use crate::lake::{Lake, Ohlcv};
+use crate::query::duckdb::write_catalog_views;
+use crate::query::session_for_lake;
+use crate::strategies::{parse_combo, IndicatorCache};
+use crate::tables::ledger::{EQUITY_TABLE, TRADES_TABLE};
+use crate::tables::record::record_backtest;
+use crate::tables::run_partition;
 use crate::output::Format;
 use crate::pipeline::config::{load, DataSource, PipelinePlan};
 use crate::sweep::exec::SweepParams;
@@ -49,7 +59,7 @@ fn describe(p: &PipelinePlan) -> String {
         DataSource::Synthetic { bars, seed } => format!("synthetic ({bars} bars, seed {seed})"),
     };
     format!(
-        "pipeline `{}`: {} symbol(s) {} at {} from {}{}; grid {}, {} SL/TP level(s), leverage {}, min trades {}, walk-forward {}; top {}",
+        "pipeline `{}`: {} symbol(s) {} at {} from {}{}; grid {}, {} SL/TP level(s), leverage {}, min trades {}, walk-forward {}; top {}, record {} per series",
         p.name,
         p.data.symbols.len(),
         p.data.symbols.join(","),
@@ -61,7 +71,8 @@ fn describe(p: &PipelinePlan) -> String {
         p.sweep.leverage,
         p.sweep.min_trades,
         p.sweep.walkforward.map_or("off".to_string(), |w| format!("{} windows, train {}", w.windows, w.train_pct)),
-        p.top
+        p.top,
+        p.record
     )
 }
 
@@ -121,6 +132,67 @@ pub fn execute(plan: &PipelinePlan, g: &Globals, format: Format) -> anyhow::Resu
         if plan.top > 0 {
             print_ranking(&lake, &plan.sweep.run, None, plan.sweep.walkforward.is_some(), plan.top, format).await?;
         }
+        // Stage 7: the best results replayed with their trades and equity curves.
+        let recorded = record_best(&lake, plan).await.context("record stage failed")?;
+        // Stage 8: the DuckDB catalog over everything written.
+        let (catalog, views) = write_catalog_views(lake.root()).context("catalog stage failed")?;
+        if !g.quiet {
+            eprintln!(
+                "recorded trades and equity of {recorded} best result(s) in `trades`/`equity` (run `{}`); catalog `{}` ({} views)",
+                plan.sweep.run,
+                catalog.display(),
+                views.len()
+            );
+        }
         anyhow::Ok(())
     })
+}
+
+/// Replay the best `plan.record` results of each series (ranked as the report ranks them)
+/// over the series and store their trades and equity under the pipeline's run.
+async fn record_best(lake: &Lake, plan: &PipelinePlan) -> anyhow::Result<usize> {
+    if plan.record == 0 {
+        return Ok(0);
+    }
+    let ctx = session_for_lake(lake.root()).await?;
+    let tf = plan.data.interval;
+    let run = &plan.sweep.run;
+    let cost = plan.sweep.cost.model();
+    let created_at = chrono::Utc::now().timestamp_millis();
+    let mut total = 0;
+    for symbol in &plan.data.symbols {
+        let sql = ranking_sql(run, Some((symbol, tf.as_str())), plan.sweep.walkforward.is_some(), plan.record);
+        let best = ctx.sql(&sql).await?.collect().await?;
+        let candles = load_candles(lake, symbol, tf, plan.data.limit).await?;
+        let cache = IndicatorCache::new(&candles);
+        let (mut trades, mut equity) = (Vec::new(), Vec::new());
+        for b in &best {
+            // Text columns come back as views, numbers as Float64; read them as plain types.
+            let column = |name: &str, ty: &DataType| -> anyhow::Result<ArrayRef> {
+                let c = b.column_by_name(name).with_context(|| format!("the ranking query has no `{name}` column"))?;
+                Ok(arrow::compute::cast(c, ty)?)
+            };
+            let (strategy, params) = (column("strategy", &DataType::Utf8)?, column("params", &DataType::Utf8)?);
+            let (sl, tp) = (column("sl", &DataType::Float64)?, column("tp", &DataType::Float64)?);
+            let (strategy, params) = (strategy.as_string::<i32>(), params.as_string::<i32>());
+            let (sl, tp) = (sl.as_primitive::<Float64Type>(), tp.as_primitive::<Float64Type>());
+            for i in 0..b.num_rows() {
+                let p: serde_json::Value = serde_json::from_str(params.value(i))
+                    .with_context(|| format!("stored params `{}` are not JSON", params.value(i)))?;
+                let combo = parse_combo(strategy.value(i), &p)?;
+                let risk = Risk::new(sl.value(i), tp.value(i), plan.sweep.leverage)?;
+                let r = record_backtest(&cache, &combo, &risk, &cost, tf, created_at)?;
+                trades.push(r.trades);
+                equity.push(r.equity);
+            }
+        }
+        if trades.is_empty() {
+            continue;
+        }
+        total += trades.len();
+        let partition = run_partition(symbol, tf.as_str(), run);
+        lake.write_partition(TRADES_TABLE, &partition, "part-0.parquet", &trades).await?;
+        lake.write_partition(EQUITY_TABLE, &partition, "part-0.parquet", &equity).await?;
+    }
+    Ok(total)
 }

@@ -69,6 +69,7 @@ struct RawWalkForward {
 #[serde(deny_unknown_fields)]
 struct RawReport {
     top: Option<Spanned<i64>>,
+    record: Option<Spanned<i64>>,
 }
 
 /// Where a pipeline's candles come from.
@@ -95,6 +96,8 @@ pub struct PipelinePlan {
     pub data: DataPlan,
     pub sweep: SweepSpec,
     pub top: usize,
+    /// Best results of each series replayed with trades and equity curve (`trades`, `equity`).
+    pub record: usize,
 }
 
 struct Ctx<'a> {
@@ -266,12 +269,18 @@ pub fn parse(text: &str, path: &Path) -> Result<PipelinePlan, ConfigError> {
         let _ = span;
         sweep.walkforward = Some(spec);
     }
-    let top = match raw.report.and_then(|r| r.top) {
+    let (raw_top, raw_record) = raw.report.map_or((None, None), |r| (r.top, r.record));
+    let top = match raw_top {
         None => 20,
         Some(t) if (1..=10_000).contains(t.get_ref()) => *t.get_ref() as usize,
         Some(t) => return cx.err(t.span(), "report.top", t.get_ref(), "an integer from 1 to 10000"),
     };
-    Ok(PipelinePlan { name: name.into_inner(), data: DataPlan { source, symbols, interval, limit }, sweep, top })
+    let record = match raw_record {
+        None => 1,
+        Some(r) if (0..=100).contains(r.get_ref()) => *r.get_ref() as usize,
+        Some(r) => return cx.err(r.span(), "report.record", r.get_ref(), "an integer from 0 to 100 (best results per series to record; 0 = none)"),
+    };
+    Ok(PipelinePlan { name: name.into_inner(), data: DataPlan { source, symbols, interval, limit }, sweep, top, record })
 }
 
 #[cfg(test)]

@@ -2,11 +2,10 @@
 //! Parquet files, with the same table and column names as `qm sql`, so notebooks and the
 //! DuckDB CLI query the lake without copying it.
 //!
-//! The views use paths *relative to the lake root* (`mega/symbol=*/timeframe=*/run=*/[!._]*.parquet`):
-//! DuckDB resolves them against its `file_search_path` (or the working directory), so the
-//! catalog keeps working when the lake is moved, copied to another machine or mounted
-//! elsewhere. Readers either run from the lake root or set the search path first:
-//! `SET file_search_path = '/path/to/lake'`.
+//! The views read the files by *absolute* glob (`/abs/lake/mega/symbol=*/timeframe=*/run=*/[!._]*.parquet`),
+//! so `duckdb data/lake/qm.duckdb` or `duckdb.connect("data/lake/qm.duckdb", read_only=True)`
+//! works from any directory in one step. Every `qm catalog` and `qm pipeline run` rewrites
+//! the file, so a moved lake is fixed by running `qm catalog` once where it now lives.
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +22,7 @@ const FILE_GLOB: &str = "[!._]*.parquet";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogView {
     pub name: String,
-    /// The glob, relative to the lake root.
+    /// The glob, relative to the lake root (the view reads it under the root's absolute path).
     pub source: String,
     pub partitions: Vec<String>,
     pub files: usize,
@@ -47,10 +46,11 @@ pub fn table_glob(table: &LakeTable) -> String {
     parts.join("/")
 }
 
-/// The `CREATE VIEW` statement of one table: data columns first, then the partition
-/// columns in directory order, all partition values as text (as in `qm sql`).
-pub fn view_sql(table: &LakeTable) -> String {
-    let glob = literal(&table_glob(table));
+/// The `CREATE VIEW` statement of one table under the (absolute) lake `root`: data columns
+/// first, then the partition columns in directory order, all partition values as text (as
+/// in `qm sql`).
+pub fn view_sql(root: &Path, table: &LakeTable) -> String {
+    let glob = literal(&format!("{}/{}", root.to_string_lossy().trim_end_matches('/'), table_glob(table)));
     let name = ident(&table.name);
     if table.partitions.is_empty() {
         return format!("CREATE VIEW {name} AS SELECT * FROM read_parquet({glob}, hive_partitioning = false, union_by_name = true)");
@@ -63,9 +63,11 @@ pub fn view_sql(table: &LakeTable) -> String {
     )
 }
 
-/// Names unusable in a relative glob (glob characters, quotes are escaped instead).
+/// Names unusable in a glob (glob characters; quotes are escaped instead), in the root
+/// path or in a table's names.
 fn check_name(root: &Path, table: &LakeTable) -> Result<(), QueryError> {
-    let all = std::iter::once(&table.name).chain(&table.partitions);
+    let root_text = root.to_string_lossy();
+    let all = std::iter::once(root_text.as_ref()).chain(std::iter::once(table.name.as_str())).chain(table.partitions.iter().map(String::as_str));
     if all.into_iter().any(|s| s.contains(['*', '?', '[', ']', '{', '}'])) {
         return Err(QueryError::GlobInPath { path: root.join(&table.name) });
     }
@@ -123,14 +125,13 @@ fn remove_if_exists(p: &Path) -> Result<(), QueryError> {
 }
 
 /// Create the database at `tmp` and its views; the views are bound (and so checked against
-/// the files) as they are created, with the lake root as search path.
+/// the files) as they are created.
 fn build(root: &Path, tmp: &Path, tables: &[LakeTable]) -> Result<Vec<CatalogView>, QueryError> {
     let db_err = |source| QueryError::DuckDb { path: tmp.to_path_buf(), source };
     let conn = ::duckdb::Connection::open(tmp).map_err(db_err)?;
-    conn.execute_batch(&format!("SET file_search_path = {}", literal(&root.to_string_lossy()))).map_err(db_err)?;
     let mut views = Vec::with_capacity(tables.len());
     for t in tables {
-        conn.execute_batch(&view_sql(t))
+        conn.execute_batch(&view_sql(root, t))
             .map_err(|source| QueryError::DuckDbTable { table: t.name.clone(), source })?;
         views.push(CatalogView { name: t.name.clone(), source: table_glob(t), partitions: t.partitions.clone(), files: t.files });
     }
@@ -148,14 +149,14 @@ mod tests {
     }
 
     #[test]
-    fn views_are_relative_and_keep_qm_sql_column_order() {
+    fn views_are_absolute_and_keep_qm_sql_column_order() {
         let t = table("mega", &["symbol", "timeframe", "run"]);
         assert_eq!(table_glob(&t), "mega/symbol=*/timeframe=*/run=*/[!._]*.parquet");
-        let sql = view_sql(&t);
-        assert!(sql.starts_with("CREATE VIEW \"mega\" AS SELECT * EXCLUDE (\"symbol\", \"timeframe\", \"run\"), \"symbol\", \"timeframe\", \"run\" FROM read_parquet('mega/"), "{sql}");
+        let sql = view_sql(Path::new("/l/lake"), &t);
+        assert!(sql.starts_with("CREATE VIEW \"mega\" AS SELECT * EXCLUDE (\"symbol\", \"timeframe\", \"run\"), \"symbol\", \"timeframe\", \"run\" FROM read_parquet('/l/lake/mega/symbol=*/"), "{sql}");
         assert!(sql.contains("hive_types_autocast = false"), "{sql}");
-        let plain = view_sql(&table("it's", &[]));
-        assert!(plain.contains("\"it's\"") && plain.contains("'it''s/[!._]*.parquet'"), "{plain}");
+        let plain = view_sql(Path::new("/o'k/"), &table("it's", &[]));
+        assert!(plain.contains("\"it's\"") && plain.contains("'/o''k/it''s/[!._]*.parquet'"), "{plain}");
     }
 
     fn write_parquet(path: &Path, values: &[i64]) {
@@ -175,7 +176,7 @@ mod tests {
     }
 
     #[test]
-    fn writes_views_that_read_the_lake_from_its_root() {
+    fn writes_views_that_read_the_lake_from_anywhere() {
         let d = tempfile::tempdir().unwrap();
         let lake = d.path().join("lake");
         write_parquet(&lake.join("t/symbol=A/run=r1/part-0.parquet"), &[1, 2, 3]);
@@ -186,8 +187,6 @@ mod tests {
         assert_eq!(path, std::path::absolute(lake.join(CATALOG_FILE)).unwrap());
         assert_eq!(views.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["plain", "t"]);
         let conn = ::duckdb::Connection::open(&path).unwrap();
-        let root = std::path::absolute(&lake).unwrap();
-        conn.execute_batch(&format!("SET file_search_path = {}", literal(&root.to_string_lossy()))).unwrap();
         assert_eq!(count(&conn, "SELECT count(*) FROM t"), 4);
         assert_eq!(count(&conn, "SELECT sum(x) FROM t WHERE symbol = 'B'"), 4);
         assert_eq!(count(&conn, "SELECT count(*) FROM plain"), 2);

@@ -4,6 +4,7 @@
 //! Pure and deterministic: results come back in grid order × level order whatever the
 //! thread count, so a partitioned or distributed run produces the same rows.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -66,21 +67,32 @@ impl SweepJob {
         out
     }
 
-    /// Evaluate the combinations `range` on `cache`'s candles, in parallel.
+    /// Evaluate the combinations `range` on `cache`'s candles, in parallel. The chunk's
+    /// signals are computed first and each distinct signal is backtested once: backtests are
+    /// pure functions of the signal, and many combinations give the same one (parameters
+    /// that never bind, `Elder Ray`'s unused threshold).
     pub fn run_chunk(&self, cache: &IndicatorCache<'_>, range: Range<usize>) -> Vec<ComboOutcome> {
         let c = cache.candles();
         let mut blocks = Blocks::default();
         let m = Market::prepare(&c.open, &c.high, &c.low, &c.close, &mut blocks).expect("candle columns of one length");
-        self.combos[range.clone()]
+        let signals: Vec<Vec<i8>> = self.combos[range.clone()]
             .par_iter()
-            .enumerate()
-            .map_init(
-                || (vec![0i8; c.len()], MetricsScratch::default()),
-                |(signal, buf), (k, combo)| {
-                    signals_into(combo, cache, signal);
-                    ComboOutcome { combo: range.start + k, levels: self.evaluate(&m, signal, buf) }
-                },
-            )
+            .map(|combo| {
+                let mut signal = vec![0i8; c.len()];
+                signals_into(combo, cache, &mut signal);
+                signal
+            })
+            .collect();
+        let first = first_equal(&signals);
+        let distinct: Vec<usize> = (0..signals.len()).filter(|&k| first[k] == k).collect();
+        let evaluated: Vec<Vec<LevelOutcome>> =
+            distinct.par_iter().map_init(MetricsScratch::default, |buf, &k| self.evaluate(&m, &signals[k], buf)).collect();
+        let mut slot = vec![usize::MAX; signals.len()];
+        for (u, &k) in distinct.iter().enumerate() {
+            slot[k] = u;
+        }
+        (0..signals.len())
+            .map(|k| ComboOutcome { combo: range.start + k, levels: evaluated[slot[first[k]]].clone() })
             .collect()
     }
 
@@ -102,6 +114,39 @@ impl SweepJob {
         let per_level = n_bars + self.windows.iter().map(|w| (w.train_end - w.train_start) + (w.test_end - w.test_start)).sum::<usize>();
         (per_level * self.levels.len()) as u64
     }
+}
+
+/// For each signal, the index of the first signal equal to it (itself when it is the first).
+fn first_equal(signals: &[Vec<i8>]) -> Vec<usize> {
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(signals.len());
+    let mut first = Vec::with_capacity(signals.len());
+    for (k, s) in signals.iter().enumerate() {
+        let same = seen.entry(fingerprint(s)).or_default();
+        match same.iter().find(|&&j| signals[j] == *s) {
+            Some(&j) => first.push(j),
+            None => {
+                same.push(k);
+                first.push(k);
+            }
+        }
+    }
+    first
+}
+
+/// A fast 64-bit fingerprint of a signal, eight bars per step (collisions are resolved by
+/// comparing the signals themselves).
+fn fingerprint(s: &[i8]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut h = s.len() as u64;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes(std::array::from_fn(|i| w[i] as u8));
+        h = (h.rotate_left(5) ^ x).wrapping_mul(K);
+    }
+    for &b in words.remainder() {
+        h = (h.rotate_left(5) ^ b as u8 as u64).wrapping_mul(K);
+    }
+    h
 }
 
 #[cfg(test)]
@@ -163,5 +208,44 @@ mod tests {
         let sig = crate::strategies::signals(&job.combos[3], &cache);
         let direct = crate::kernel::backtest_metrics(&c.open, &c.high, &c.low, &c.close, &sig, &job.cost, &job.levels[1], 24);
         assert_eq!(one[3].levels[1].full, direct);
+    }
+
+    #[test]
+    fn shared_signals_get_the_outcome_of_their_own_backtest() {
+        let c = candles(900);
+        // Elder Ray ignores its threshold, so its combinations share signals.
+        let grid: Vec<Combo> = quantmuse_grid().into_iter().filter(|c| c.strategy.name == "Elder Ray").collect();
+        let job = SweepJob {
+            combos: grid.clone(),
+            levels: vec![Risk::new(0.01, 0.03, 1.0).unwrap()],
+            cost: CostModel::default(),
+            windows: wf_windows(900, 3, 0.7, 100),
+            bars_per_day: 24,
+        };
+        let cache = IndicatorCache::new(&c);
+        let out = job.run_chunk(&cache, 0..grid.len());
+        let sigs: Vec<Vec<i8>> = grid.iter().map(|g| crate::strategies::signals(g, &cache)).collect();
+        let first = first_equal(&sigs);
+        assert!(first.iter().enumerate().filter(|&(k, &f)| k != f).count() >= grid.len() / 2, "{first:?}");
+        assert!(first.iter().enumerate().all(|(k, &f)| f <= k && sigs[f] == sigs[k]));
+        let mut blocks = Blocks::default();
+        let m = Market::prepare(&c.open, &c.high, &c.low, &c.close, &mut blocks).unwrap();
+        for (k, o) in out.iter().enumerate() {
+            assert_eq!(o.combo, k);
+            assert_eq!(o.levels, job.evaluate(&m, &sigs[k], &mut MetricsScratch::default()), "combo {k}");
+        }
+    }
+
+    #[test]
+    fn fingerprints_tell_signals_apart() {
+        let a = vec![0i8; 21];
+        let mut b = a.clone();
+        b[20] = 1;
+        let mut c = a.clone();
+        c[3] = -1;
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+        assert_ne!(fingerprint(&a), fingerprint(&c));
+        assert_ne!(fingerprint(&a), fingerprint(&a[..20]));
+        assert_eq!(first_equal(&[a.clone(), b.clone(), a.clone(), c, b]), [0, 1, 0, 3, 1]);
     }
 }

@@ -28,7 +28,7 @@ use super::engine::SweepJob;
 use super::spec::{GridSpec, SweepSpec};
 use super::windows::wf_windows;
 use crate::candles::Candles;
-use crate::kernel::{CostModel, Risk};
+use crate::kernel::Risk;
 use crate::strategies::{load_grid_file, quantmuse_grid, Combo, IndicatorCache};
 use crate::timeframe::Timeframe;
 
@@ -73,8 +73,7 @@ impl SweepParams {
     /// The job for a series of `n_bars` candles (checks the walk-forward has windows).
     pub fn job(&self, combos: Vec<Combo>, n_bars: usize) -> Result<SweepJob, SweepError> {
         self.spec.validate()?;
-        let c = &self.spec.cost;
-        let cost = CostModel { capital: c.capital, commission: c.commission, slippage: c.slippage, maintenance_margin: c.maintenance_margin };
+        let cost = self.spec.cost.model();
         cost.validate()?;
         let levels = self
             .spec

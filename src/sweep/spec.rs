@@ -117,6 +117,18 @@ impl Default for CostSpec {
     }
 }
 
+impl CostSpec {
+    /// The kernel's cost model of these settings.
+    pub fn model(&self) -> crate::kernel::CostModel {
+        crate::kernel::CostModel {
+            capital: self.capital,
+            commission: self.commission,
+            slippage: self.slippage,
+            maintenance_margin: self.maintenance_margin,
+        }
+    }
+}
+
 /// A whole sweep of one (symbol, timeframe) partition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepSpec {

@@ -6,6 +6,7 @@
 //! readers (DataFusion, DuckDB) take them from the path.
 
 pub mod ledger;
+pub mod record;
 pub mod results;
 
 use thiserror::Error;

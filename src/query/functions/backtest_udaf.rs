@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Float64Array, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::compute::{concat, lexsort_to_indices, take, SortColumn, SortOptions};
 use arrow::datatypes::{DataType, Field, FieldRef, Fields, Float64Type, TimeUnit};
 use datafusion::common::scalar::ScalarStructBuilder;
@@ -387,7 +387,7 @@ mod tests {
     fn integer_keys_are_milliseconds() {
         let a: ArrayRef = Arc::new(Int64Array::from(vec![0, 900_000]));
         assert_eq!(bars_per_day_inferred(&key_millis(&a).unwrap()).unwrap(), 96);
-        let s: ArrayRef = Arc::new(StringArray::from(vec!["a"]));
+        let s: ArrayRef = Arc::new(arrow::array::StringArray::from(vec!["a"]));
         assert!(key_millis(&s).unwrap_err().to_string().contains("`Utf8`"));
     }
 

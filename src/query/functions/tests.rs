@@ -170,14 +170,14 @@ fn qm_backtest_matches_the_kernel() {
     let (a, b) = (series(400, 0.0), series(300, 30.0));
     let ctx = context(&a, &b);
     let sql = "WITH s AS (SELECT symbol, timeframe, open_time, open, high, low, close, \
-               qm_signal('EMA Crossover', '{\"fast\": 5, \"slow\": 20}', open, high, low, close, volume) \
+               qm_signal('EMA Crossover', '{\"fast_period\": 5, \"slow_period\": 20}', open, high, low, close, volume) \
                OVER (PARTITION BY symbol, timeframe ORDER BY open_time) AS signal FROM ohlcv) \
                SELECT symbol, qm_backtest(open, high, low, close, signal, 0.01, 0.03, 2 ORDER BY open_time) AS m, \
                qm_backtest(open, high, low, close, signal, 0.01, 0.03, 2, '1d' ORDER BY open_time) AS daily \
                FROM s GROUP BY symbol ORDER BY symbol";
     let batches = rt().block_on(collect(&ctx, sql));
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
-    let combo = parse_combo("EMA Crossover", &serde_json::json!({"fast": 5, "slow": 20})).unwrap();
+    let combo = parse_combo("EMA Crossover", &serde_json::json!({"fast_period": 5, "slow_period": 20})).unwrap();
     let risk = Risk::new(0.01, 0.03, 2.0).unwrap();
     let mut row = 0;
     for batch in &batches {
