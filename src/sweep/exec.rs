@@ -24,7 +24,7 @@ use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::batch::{sweep_schema, to_batch, SeriesInfo};
-use super::engine::SweepJob;
+use super::engine::{ComboOutcome, SweepJob};
 use super::spec::{GridSpec, SweepSpec};
 use super::windows::wf_windows;
 use crate::candles::Candles;
@@ -238,6 +238,19 @@ fn run_blocking(
     let total = job.combos.len();
     let cancelled = AtomicBool::new(false);
     let mut last_strategy = "";
+    // A chunk's rows are built into a batch while the next chunk is computed, so that the
+    // serial batch building does not leave a core idle.
+    let mut built: Option<(usize, Vec<ComboOutcome>)> = None;
+    let send = |tx: &mut futures::channel::mpsc::Sender<DfResult<RecordBatch>>, batch: DfResult<RecordBatch>, end: usize| {
+        if futures::executor::block_on(tx.send(batch)).is_err() {
+            cancelled.store(true, Ordering::Relaxed);
+            return false;
+        }
+        if let Some(p) = &progress {
+            p(end, total);
+        }
+        true
+    };
     for range in job.chunks() {
         if cancelled.load(Ordering::Relaxed) {
             return;
@@ -248,15 +261,20 @@ fn run_blocking(
             last_strategy = name;
         }
         let end = range.end;
-        let outcomes = job.run_chunk(&cache, range);
-        let batch = to_batch(&job, &info, &outcomes).map_err(DataFusionError::from);
-        if futures::executor::block_on(tx.send(batch)).is_err() {
-            cancelled.store(true, Ordering::Relaxed);
-            return;
+        let previous = built.take();
+        let (outcomes, batch) = rayon::join(
+            || job.run_chunk(&cache, range),
+            || previous.map(|(end, o)| (end, to_batch(&job, &info, &o).map_err(DataFusionError::from))),
+        );
+        if let Some((done, batch)) = batch {
+            if !send(tx, batch, done) {
+                return;
+            }
         }
-        if let Some(p) = &progress {
-            p(end, total);
-        }
+        built = Some((end, outcomes));
+    }
+    if let Some((end, o)) = built {
+        send(tx, to_batch(&job, &info, &o).map_err(DataFusionError::from), end);
     }
 }
 
