@@ -89,7 +89,7 @@ pub fn run(args: BacktestArgs, g: &Globals) -> anyhow::Result<()> {
     let candles = rt.block_on(load_candles(&lake, &args.symbol, tf, args.limit))?;
     let cache = IndicatorCache::new(&candles);
     let recorded = record_backtest(&cache, &combo, &risk, &cost, tf, chrono::Utc::now().timestamp_millis())?;
-    let Recorded { ctx, stats, metrics, trades, equity } = recorded;
+    let Recorded { ctx, stats, metrics, trades, equity, .. } = recorded;
     let metrics = metrics.reported();
     let c = &candles;
     let scope = RunScope {

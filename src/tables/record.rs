@@ -10,12 +10,14 @@ use crate::kernel::{backtest, daily_points, CostModel, KernelStats, Metrics, Rec
 use crate::strategies::{signals, Combo, IndicatorCache};
 use crate::timeframe::Timeframe;
 
-/// A recorded backtest: raw totals, full-precision metrics and the two table batches.
-#[derive(Debug, Clone)]
+/// A recorded backtest: raw totals, full-precision metrics, the per-bar equity and trades
+/// as the kernel reported them, and the two table batches built from them.
+#[derive(Debug)]
 pub struct Recorded {
     pub ctx: RunContext,
     pub stats: KernelStats,
     pub metrics: Metrics,
+    pub recorder: Recorder,
     pub trades: RecordBatch,
     pub equity: RecordBatch,
 }
@@ -46,5 +48,5 @@ pub fn record_backtest(
     };
     let trades = trades_batch(&ctx, &c.open_time, &rec.trades)?;
     let equity = equity_batch(&ctx, &c.open_time, &rec.equity, cost.capital)?;
-    Ok(Recorded { ctx, stats, metrics, trades, equity })
+    Ok(Recorded { ctx, stats, metrics, recorder: rec, trades, equity })
 }
