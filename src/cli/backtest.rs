@@ -8,10 +8,12 @@ use anyhow::Context;
 use super::common::{load_candles, open_lake, parse_timeframe, runtime};
 use super::signals::combo_from_cli;
 use super::Globals;
-use crate::kernel::{backtest, daily_points, CostModel, Metrics, Recorder, Risk};
+use crate::candles::Candles;
+use crate::kernel::{backtest, daily_points, CostModel, KernelStats, Metrics, Recorder, Risk};
 use crate::lake::validate_symbol;
 use crate::output::{emit, Format};
-use crate::strategies::{signals, IndicatorCache};
+use crate::strategies::{signals, Combo, IndicatorCache};
+use crate::timeframe::Timeframe;
 use crate::tables::ledger::{
     equity_batch, metrics_batch, trade_list, trades_batch, RunContext, RunScope, EQUITY_TABLE, TRADES_TABLE,
 };
@@ -70,6 +72,36 @@ pub struct BacktestArgs {
     pub output: Option<PathBuf>,
 }
 
+/// What one backtest of lake candles produces, before anything is stored.
+pub struct Simulation {
+    pub stats: KernelStats,
+    /// Rounded as the reference reports them.
+    pub metrics: Metrics,
+    pub recorder: Recorder,
+    pub ctx: RunContext,
+}
+
+/// Signals, kernel and metrics of one combination over `candles`; shared by `qm backtest`
+/// and the server so both report the same numbers.
+pub fn simulate(candles: &Candles, combo: &Combo, cost: &CostModel, risk: &Risk, tf: Timeframe) -> Simulation {
+    let cache = IndicatorCache::new(candles);
+    let signal = signals(combo, &cache);
+    let c = candles;
+    let mut rec = Recorder::with_capacity(c.len());
+    let stats = backtest(&c.open, &c.high, &c.low, &c.close, &signal, cost, risk, &mut rec);
+    let metrics = Metrics::compute(&stats, &daily_points(&rec.equity, tf.bars_per_day()), cost, risk).reported();
+    let ctx = RunContext {
+        strategy: combo.strategy.name.to_string(),
+        params: combo.canonical_params(),
+        stop_loss: risk.stop_loss,
+        take_profit: risk.take_profit,
+        leverage: risk.leverage,
+        created_at: chrono::Utc::now().timestamp_millis(),
+        qm_version: crate::VERSION.to_string(),
+    };
+    Simulation { stats, metrics, recorder: rec, ctx }
+}
+
 pub fn run(args: BacktestArgs, g: &Globals) -> anyhow::Result<()> {
     let tf = parse_timeframe(&args.interval)?;
     validate_symbol(&args.symbol)?;
@@ -88,22 +120,8 @@ pub fn run(args: BacktestArgs, g: &Globals) -> anyhow::Result<()> {
     let lake = open_lake(g)?;
     let rt = runtime()?;
     let candles = rt.block_on(load_candles(&lake, &args.symbol, tf, args.limit))?;
-    let cache = IndicatorCache::new(&candles);
-    let signal = signals(&combo, &cache);
     let c = &candles;
-    let mut rec = Recorder::with_capacity(c.len());
-    let stats = backtest(&c.open, &c.high, &c.low, &c.close, &signal, &cost, &risk, &mut rec);
-    let metrics = Metrics::compute(&stats, &daily_points(&rec.equity, tf.bars_per_day()), &cost, &risk).reported();
-
-    let ctx = RunContext {
-        strategy: combo.strategy.name.to_string(),
-        params: combo.canonical_params(),
-        stop_loss: risk.stop_loss,
-        take_profit: risk.take_profit,
-        leverage: risk.leverage,
-        created_at: chrono::Utc::now().timestamp_millis(),
-        qm_version: crate::VERSION.to_string(),
-    };
+    let Simulation { stats, metrics, recorder: rec, ctx } = simulate(c, &combo, &cost, &risk, tf);
     let scope = RunScope {
         symbol: args.symbol.clone(),
         timeframe: tf.as_str().to_string(),
