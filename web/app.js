@@ -12,7 +12,9 @@ function takeTokenFromHash() {
   if (m) {
     localStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
     history.replaceState(null, '', location.pathname + location.search);
+    return true;
   }
+  return false;
 }
 const getToken = () => localStorage.getItem(TOKEN_KEY) || '';
 
@@ -483,4 +485,6 @@ function App() {
 }
 
 takeTokenFromHash();
+// A token link opened in a tab that already shows the dashboard is a hash change, not a load.
+window.addEventListener('hashchange', () => { if (takeTokenFromHash()) location.reload(); });
 render(html`<${App} />`, document.getElementById('app'));

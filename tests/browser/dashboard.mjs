@@ -55,7 +55,7 @@ try {
 
   // With the token link.
   phase = 'token';
-  await page.goto(base + '/#token=' + encodeURIComponent(token));
+  await page.goto(base + '/?tab=sweeps#token=' + encodeURIComponent(token));
   await page.waitForSelector('[data-testid=mega-table] tbody tr');
   check(!page.url().includes('token='), 'token removed from the address bar');
 
