@@ -17,7 +17,7 @@ fn openapi_fuzz_finds_no_server_errors() {
     let out = Command::new(&st)
         .args(["run", &s.url("/api/openapi.json")])
         .args(["--checks", "not_a_server_error", "--phases", "examples,coverage,fuzzing"])
-        .args(["--max-examples", "15", "--max-time", "120", "--workers", "2", "--request-timeout", "60"])
+        .args(["--max-examples", "15", "--max-time", "60", "--workers", "2", "--request-timeout", "60"])
         // Starting pipelines would turn a fuzz run into a sweep; the endpoint's input
         // validation is covered by serve_api.
         .args(["--exclude-path", "/api/jobs/pipeline"])

@@ -487,4 +487,6 @@ function App() {
 takeTokenFromHash();
 // A token link opened in a tab that already shows the dashboard is a hash change, not a load.
 window.addEventListener('hashchange', () => { if (takeTokenFromHash()) location.reload(); });
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = ''; // drop the static "Loading…" placeholder
+render(html`<${App} />`, root);

@@ -15,7 +15,7 @@ export function equityChart(el, time, equity, drawdown) {
       { label: 'equity', stroke: '#2962ff', width: 1.5, scale: 'eq' },
       { label: 'drawdown %', stroke: '#e53935', fill: 'rgba(229,57,53,0.12)', width: 1, scale: 'dd' },
     ],
-    axes: [{}, { scale: 'eq' }, { scale: 'dd', side: 1, grid: { show: false } }],
+    axes: [{}, { scale: 'eq', size: 70 }, { scale: 'dd', side: 1, size: 50, grid: { show: false } }],
   };
   const plot = new uPlot(opts, [time, equity, dd], el);
   return () => plot.destroy();

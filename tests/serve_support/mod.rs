@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 
-pub fn qm_bin() -> &'static str {
-    env!("CARGO_BIN_EXE_qm")
+/// The binary under test: cargo's, unless `QM_BIN` names another build (useful when several
+/// worktrees share one target directory and its `release/qm`).
+pub fn qm_bin() -> String {
+    std::env::var("QM_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_qm").to_string())
 }
 
 pub fn repo() -> PathBuf {
