@@ -385,3 +385,23 @@ async fn pipeline_job_runs_in_the_background_with_progress() {
     assert_eq!(st, 200);
     assert_eq!(m["total"].as_i64(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_only_for_the_given_origin() {
+    let lake = demo_lake();
+    let bad = Server::try_start(lake, Some(TOKEN), "127.0.0.1:0", &["--cors-origin", "not an origin"]);
+    assert!(bad.err().expect("a malformed origin is refused").contains("--cors-origin"));
+    let s = Server::start(lake, Some(TOKEN), &["--cors-origin", "http://localhost:5173"]);
+    let c = client();
+    let preflight = |origin: &'static str| {
+        c.request(reqwest::Method::OPTIONS, s.url("/api/backtest"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let ok = preflight("http://localhost:5173").await.unwrap();
+    assert_eq!(ok.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("http://localhost:5173"));
+    let other = preflight("http://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}

@@ -75,7 +75,8 @@ pub fn router(state: Arc<AppState>, cors_origin: Option<HeaderValue>, timeout: D
     if let Some(origin) = cors_origin {
         app = app.layer(
             CorsLayer::new()
-                .allow_origin(AllowOrigin::exact(origin))
+                // Only the named origin gets an allow header (not one sent to everybody).
+                .allow_origin(AllowOrigin::predicate(move |o: &HeaderValue, _| *o == origin))
                 .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
         );
