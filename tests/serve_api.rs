@@ -344,6 +344,14 @@ fn non_loopback_bind_needs_a_token_and_the_generated_token_is_private() {
     let again = Server::start(&lake, None, &[]);
     assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), token);
     drop(again);
+    // A token file others can read is refused.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Server::try_start(&lake, None, "127.0.0.1:0", &[]).err().expect("an exposed token file is refused");
+        assert!(err.contains("chmod 600"), "{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

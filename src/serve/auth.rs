@@ -32,6 +32,8 @@ pub enum TokenError {
     Write { path: PathBuf, source: std::io::Error },
     #[error("the token file `{}` is empty or not plain text; delete it to get a new token", path.display())]
     Bad { path: PathBuf },
+    #[error("the token file `{}` can be read by other users (mode {mode:o}); run `chmod 600` on it or delete it to get a new token", path.display())]
+    Exposed { path: PathBuf, mode: u32 },
     #[error("cannot read random bytes for a new token: {0}")]
     Random(std::io::Error),
 }
@@ -44,6 +46,15 @@ pub fn load_or_create(env: Option<String>, lake: &Path) -> Result<(String, Token
     }
     let path = lake.join(TOKEN_FILE);
     if path.exists() {
+        // A token others can read protects nothing; refuse it rather than serve with it.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).map_err(|source| TokenError::Read { path: path.clone(), source })?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(TokenError::Exposed { path, mode });
+            }
+        }
         let text = std::fs::read_to_string(&path).map_err(|source| TokenError::Read { path: path.clone(), source })?;
         let t = text.trim();
         if t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()) {
