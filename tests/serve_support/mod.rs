@@ -58,6 +58,7 @@ pub struct Server {
     pub child: Child,
     pub addr: String,
     pub stderr_head: Vec<String>,
+    stderr_rest: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Server {
@@ -101,8 +102,15 @@ impl Server {
                         if let Ok(l) = rx.recv_timeout(Duration::from_secs(5)) {
                             head.push(l);
                         }
-                        std::thread::spawn(move || while rx.recv().is_ok() {});
-                        return Ok(Server { child, addr, stderr_head: head });
+                        // Keep the rest (panics, warnings) for failure messages.
+                        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+                        let sink = std::sync::Arc::clone(&log);
+                        std::thread::spawn(move || {
+                            while let Ok(l) = rx.recv() {
+                                sink.lock().unwrap().push(l);
+                            }
+                        });
+                        return Ok(Server { child, addr, stderr_head: head, stderr_rest: log });
                     }
                 }
                 Err(_) => {
@@ -112,6 +120,11 @@ impl Server {
                 }
             }
         }
+    }
+
+    /// What the server wrote to stderr after starting (panics would show here).
+    pub fn stderr_rest(&self) -> String {
+        self.stderr_rest.lock().unwrap().join("\n")
     }
 
     pub fn url(&self, path: &str) -> String {
