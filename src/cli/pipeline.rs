@@ -78,6 +78,12 @@ fn describe(p: &PipelinePlan) -> String {
 
 /// Run every stage of a validated plan.
 pub fn execute(plan: &PipelinePlan, g: &Globals, format: Format) -> anyhow::Result<()> {
+    execute_observed(plan, g, format, &|_| {})
+}
+
+/// [`execute`], calling `series_done(n)` after the n-th series (symbol) is swept and stored
+/// (the server reports it as a job's progress).
+pub fn execute_observed(plan: &PipelinePlan, g: &Globals, format: Format, series_done: &(dyn Fn(usize) + Sync)) -> anyhow::Result<()> {
     if !g.quiet {
         eprintln!("{}", describe(plan));
     }
@@ -112,10 +118,11 @@ pub fn execute(plan: &PipelinePlan, g: &Globals, format: Format) -> anyhow::Resu
     rt.block_on(async {
         let started = std::time::Instant::now();
         let mut combos = 0;
-        for symbol in &plan.data.symbols {
+        for (i, symbol) in plan.data.symbols.iter().enumerate() {
             let params = SweepParams { symbol: symbol.clone(), timeframe: plan.data.interval, limit: plan.data.limit, spec: plan.sweep.clone() };
             let s = sweep_one(&lake, &params, g.quiet).await?;
             combos += s.combos * s.levels;
+            series_done(i + 1);
         }
         if !g.quiet {
             let secs = started.elapsed().as_secs_f64();
