@@ -1,5 +1,6 @@
 //! `qm serve` REST API against the real binary over a demo lake, with real HTTP.
 
+mod mock_binance;
 mod serve_support;
 
 use serde_json::Value;
@@ -412,4 +413,40 @@ async fn cors_only_for_the_given_origin() {
     assert_eq!(ok.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("http://localhost:5173"));
     let other = preflight("http://evil.example").await.unwrap();
     assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn candles_are_fetched_on_demand_into_the_lake() {
+    use mock_binance::{reference_rows, MockBinance, HOUR};
+    let rows = reference_rows("BTC_USDT-1h.parquet", HOUR);
+    let mock = MockBinance::start();
+    mock.add_series("BTCUSDT", "1h", rows.clone());
+    // Half an hour into the last candle: it is still forming, so it is not fetched.
+    mock.set_now(rows.last().unwrap().open_time + HOUR / 2);
+    let d = tempfile::tempdir().unwrap();
+    let lake = d.path().join("lake");
+    let url = mock.url();
+    let s = Server::try_start_env(&lake, Some(TOKEN), "127.0.0.1:0", &[], &[("QM_BINANCE_FUTURES_URL", &url), ("QM_BINANCE_BACKOFF_MS", "10")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let c = client();
+    let (st, e) = get(&c, &s.url("/api/candles?symbol=BTCUSDT&interval=1h")).await;
+    assert_eq!((st, e["field"].as_str()), (404, Some("symbol")), "{e}");
+    let body = r#"{"symbol": "BTCUSDT", "interval": "1h", "limit": 500}"#;
+    let (st, _) = post(&c, &s.url("/api/candles/fetch"), None, body).await;
+    assert_eq!(st, 401);
+    let (st, e) = post(&c, &s.url("/api/candles/fetch"), Some(TOKEN), r#"{"symbol": "BTCUSDT", "interval": "1h", "market": "options"}"#).await;
+    assert_eq!((st, e["field"].as_str()), (400, Some("market")), "{e}");
+    let (st, r) = post(&c, &s.url("/api/candles/fetch"), Some(TOKEN), body).await;
+    assert_eq!(st, 200, "{r}");
+    assert_eq!((r["added"].as_u64(), r["total"].as_u64(), r["market"].as_str()), (Some(500), Some(500), Some("futures")), "{r}");
+    let (st, got) = get(&c, &s.url("/api/candles?symbol=BTCUSDT&interval=1h&limit=1000")).await;
+    assert_eq!(st, 200, "{got}");
+    let closed = &rows[rows.len() - 501..rows.len() - 1];
+    let closes: Vec<f64> = got["close"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(closes, closed.iter().map(|r| r.close).collect::<Vec<_>>());
+    assert_eq!(got["time"][0].as_i64(), Some(closed[0].open_time / 1000));
+    // Again: nothing new to add.
+    let (st, r) = post(&c, &s.url("/api/candles/fetch"), Some(TOKEN), body).await;
+    assert_eq!((st, r["added"].as_u64()), (200, Some(0)), "{r}");
+    drop(mock);
 }

@@ -20,6 +20,9 @@ pub enum ApiError {
     /// The request is valid but clashes with the server's state (a job already running).
     #[error("{0}")]
     Conflict(String),
+    /// The exchange failed or could not be reached (the request was fine).
+    #[error("{0}")]
+    Upstream(String),
     /// A failure of the server or the lake (unreadable files), never of the input.
     #[error("{0}")]
     Internal(String),
@@ -45,6 +48,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

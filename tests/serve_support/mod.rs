@@ -68,7 +68,13 @@ impl Server {
     }
 
     pub fn try_start(lake: &Path, token: Option<&str>, bind: &str, extra: &[&str]) -> Result<Server, String> {
+        Server::try_start_env(lake, token, bind, extra, &[])
+    }
+
+    /// [`Server::try_start`] with extra environment variables (exchange URLs).
+    pub fn try_start_env(lake: &Path, token: Option<&str>, bind: &str, extra: &[&str], env: &[(&str, &str)]) -> Result<Server, String> {
         let mut cmd = Command::new(qm_bin());
+        cmd.envs(env.iter().copied());
         cmd.current_dir(repo())
             .arg("--lake")
             .arg(lake)

@@ -59,3 +59,38 @@ pub async fn candles(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) 
         "open": c.open, "high": c.high, "low": c.low, "close": c.close, "volume": c.volume,
     })))
 }
+
+/// `POST /api/candles/fetch` `{symbol, interval, limit?, market?}`: fetch the newest closed
+/// candles the lake lacks from Binance (`futures` by default, or `spot`; base URLs from
+/// `QM_BINANCE_FUTURES_URL` / `QM_BINANCE_SPOT_URL`) and merge them into the lake, as
+/// `qm fetch` does. Returns what was added.
+pub async fn fetch(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> ApiResult<Json<Value>> {
+    use crate::binance::{Client, ClientConfig, Market, Stored};
+    let b = Body::parse(&body, &["symbol", "interval", "limit", "market"])?;
+    let series = SeriesRef::from_body(&b)?;
+    let limit = b.count("limit", 100_000)?.unwrap_or(1000).max(1);
+    let market = match b.text("market")?.unwrap_or("futures") {
+        "futures" => Market::Futures,
+        "spot" => Market::Spot,
+        other => return Err(ApiError::invalid("market", format!("unknown market `{}`; use `futures` or `spot`", clip(other)))),
+    };
+    let cfg = ClientConfig::from_env(market).map_err(ApiError::internal)?;
+    let client = Client::new(cfg).map_err(ApiError::internal)?;
+    let lake = crate::lake::Lake::open(&state.lake).map_err(ApiError::internal)?;
+    let stored = lake.read_ohlcv(&series.symbol, series.tf).await.map_err(ApiError::internal)?;
+    let have = stored.as_ref().and_then(|o| {
+        let t = &o.candles.open_time;
+        Some(Stored { first: *t.first()?, last: *t.last()?, len: t.len() })
+    });
+    let fetched = client
+        .fetch_closed(&series.symbol, series.tf, limit, have)
+        .await
+        .map_err(|e| ApiError::Upstream(format!("fetching `{}` `{}` from binance {market}: {e}", series.symbol, series.tf)))?;
+    let (added, total) = if fetched.is_empty() {
+        (0, have.map_or(0, |h| h.len))
+    } else {
+        let m = lake.merge_ohlcv(&series.symbol, series.tf, fetched).await.map_err(ApiError::internal)?;
+        (m.added, m.total)
+    };
+    Ok(Json(json!({"symbol": series.symbol, "interval": series.tf.as_str(), "market": market.as_str(), "added": added, "total": total})))
+}

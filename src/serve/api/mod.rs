@@ -22,6 +22,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/strategies", get(meta::strategies))
         .route("/api/bots", get(meta::bots))
         .route("/api/candles", get(candles::candles))
+        .route("/api/candles/fetch", post(candles::fetch))
         .route("/api/backtest", post(backtest::backtest))
         .route("/api/results/{table}", get(results::results))
         .route("/api/results/{table}/best", get(results::best))

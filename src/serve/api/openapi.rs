@@ -44,6 +44,14 @@ pub const ROUTES: &[RouteDoc] = &[
     },
     RouteDoc {
         method: "post",
+        path: "/api/candles/fetch",
+        summary: "fetch the newest closed candles the lake lacks from Binance (futures or spot) into the lake",
+        query: &[],
+        body: &[("symbol", "string", true), ("interval", "string", true), ("limit", "integer", false), ("market", "string", false)],
+        auth: true,
+    },
+    RouteDoc {
+        method: "post",
         path: "/api/backtest",
         summary: "backtest one strategy on lake candles (same numbers as `qm backtest`)",
         query: &[],
