@@ -20,6 +20,13 @@ pub struct Stored {
     pub len: usize,
 }
 
+impl Stored {
+    /// What a sorted series of open times holds; `None` when it is empty.
+    pub fn of(open_time: &[i64]) -> Option<Stored> {
+        Some(Stored { first: *open_time.first()?, last: *open_time.last()?, len: open_time.len() })
+    }
+}
+
 /// One klines request: the newest `limit` rows with open time at or before `end_time`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {

@@ -158,10 +158,7 @@ async fn fetch_one(plan: &Plan, client: &Client, lake: &Lake, symbol: &str, bar:
         .read_ohlcv(symbol, tf)
         .await
         .context("reading the lake")?;
-    let have = stored.as_ref().and_then(|o| {
-        let t = &o.candles.open_time;
-        Some(Stored { first: *t.first()?, last: *t.last()?, len: t.len() })
-    });
+    let have = stored.as_ref().and_then(|o| Stored::of(&o.candles.open_time));
 
     // The bar counts up to `limit` per symbol; an incremental fetch may bring fewer.
     let counted = AtomicUsize::new(0);

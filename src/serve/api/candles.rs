@@ -78,10 +78,7 @@ pub async fn fetch(State(state): State<Arc<AppState>>, body: axum::body::Bytes) 
     let client = Client::new(cfg).map_err(ApiError::internal)?;
     let lake = crate::lake::Lake::open(&state.lake).map_err(ApiError::internal)?;
     let stored = lake.read_ohlcv(&series.symbol, series.tf).await.map_err(ApiError::internal)?;
-    let have = stored.as_ref().and_then(|o| {
-        let t = &o.candles.open_time;
-        Some(Stored { first: *t.first()?, last: *t.last()?, len: t.len() })
-    });
+    let have = stored.as_ref().and_then(|o| Stored::of(&o.candles.open_time));
     let fetched = client
         .fetch_closed(&series.symbol, series.tf, limit, have)
         .await
