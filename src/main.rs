@@ -8,10 +8,13 @@ fn main() -> ExitCode {
     match qm::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // A closed pipe (`qm sql ... | head`) is not a failure.
+            // A closed pipe (`qm sql ... | head`) is not a failure, whichever layer reports it.
             if err.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+                let io = c.downcast_ref::<std::io::Error>().or_else(|| match c.downcast_ref::<qm::output::OutputError>() {
+                    Some(qm::output::OutputError::Io(e)) => Some(e),
+                    _ => None,
+                });
+                io.is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
             }) {
                 return ExitCode::SUCCESS;
             }

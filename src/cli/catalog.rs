@@ -7,7 +7,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
 use super::Globals;
-use crate::output::{emit, Format, OutputError};
+use crate::output::{emit, Format};
 use crate::query::duckdb::write_catalog_views;
 
 #[derive(Debug, clap::Args)]
@@ -40,9 +40,5 @@ pub fn run(args: CatalogArgs, g: &Globals) -> anyhow::Result<()> {
         Arc::new(StringArray::from_iter_values(views.iter().map(|v| v.source.clone()))),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols)?;
-    emit(&schema, &[batch], args.format, None).map_err(|e| match e {
-        // Keep the io::Error itself in the chain so `main` sees a closed pipe.
-        OutputError::Io(io) => anyhow::Error::from(io),
-        other => anyhow::Error::from(other),
-    })
+    Ok(emit(&schema, &[batch], args.format, None)?)
 }

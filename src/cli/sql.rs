@@ -9,7 +9,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 
 use super::Globals;
-use crate::output::{emit, Format, OutputError};
+use crate::output::{emit, Format};
 use crate::query::{self, StatementResult};
 
 #[derive(Debug, clap::Args)]
@@ -94,11 +94,7 @@ async fn run_statements(ctx: &datafusion::prelude::SessionContext, sql: &str, ar
 }
 
 fn print(args: &SqlArgs, r: &StatementResult) -> anyhow::Result<()> {
-    emit(&r.schema, &r.batches, args.format, args.output.as_deref()).map_err(|e| match e {
-        // Keep the io::Error itself in the chain so `main` sees a closed pipe.
-        OutputError::Io(io) => anyhow::Error::from(io),
-        other => anyhow::Error::from(other),
-    })
+    Ok(emit(&r.schema, &r.batches, args.format, args.output.as_deref())?)
 }
 
 /// DataFusion errors read best as their own text (their source chains repeat it).
