@@ -1,8 +1,7 @@
-//! Live futures trading (issue 6, being built): the pieces of the Binance USDⓈ-M client that
-//! do not need the network yet — credentials that cannot leak, request signing, exchange
-//! filters and deterministic client order ids. The bot loop and journal are not here yet;
-//! `qm bot` says so.
+//! Live futures trading: credentials that cannot leak, request signing, exchange filters,
+//! deterministic client order ids and the clock bots run on.
 
+pub mod clock;
 pub mod credentials;
 pub mod filters;
 pub mod ids;
