@@ -149,6 +149,54 @@ impl FuturesAccount {
         }
     }
 
+    /// The bar at whose open the current position was filled (meaningless when flat).
+    pub fn entry_bar(&self) -> usize {
+        self.entry_bar
+    }
+
+    /// The stop-loss and take-profit prices of the open position, `None` when a level is off
+    /// or the account is flat. These are the exact prices the kernel tests the bar's low and
+    /// high against (step 2).
+    pub fn levels(&self) -> (Option<f64>, Option<f64>) {
+        if self.side == 0 {
+            return (None, None);
+        }
+        ((self.sl > 0.0).then_some(self.sl_px), (self.tp > 0.0).then_some(self.tp_px))
+    }
+
+    /// The side the account will hold after the next bar's open if no level or liquidation
+    /// intervenes on that bar: the pending signal's side when it executes (step 4), else
+    /// the current side.
+    pub fn next_side(&self) -> i8 {
+        if self.pending != self.side && self.pending.unsigned_abs() == 1 {
+            self.pending
+        } else {
+            self.side
+        }
+    }
+
+    /// The size step 4 would open at `px` with the cash now (before closing any position).
+    /// After a close the cash changes; [`Self::size_after_close`] gives that case.
+    pub fn size_at(&self, px: f64) -> f64 {
+        (self.cash * SIZE_FRACTION) / (px * self.open_rate)
+    }
+
+    /// The size step 4 opens at `px` after first closing the current position at `px`
+    /// (the same arithmetic as [`Self::execute`]).
+    pub fn size_after_close(&self, px: f64) -> f64 {
+        let cash = if self.side != 0 { self.cash + (self.margin + self.exit_pnl(px, self.qty.abs())) } else { self.cash };
+        (cash * SIZE_FRACTION) / (px * self.open_rate)
+    }
+
+    /// The equity marked at `close` (the cash when flat).
+    pub fn equity_at(&self, close: f64) -> f64 {
+        if self.side != 0 {
+            self.mark(close)
+        } else {
+            self.base
+        }
+    }
+
     /// No position and no pending signal: bars pass without changing anything but
     /// `pending`.
     #[inline(always)]

@@ -82,6 +82,15 @@ impl Clock {
         }
     }
 
+    /// Clock milliseconds per wall-clock millisecond (1 for the system clock; a stepped clock
+    /// is treated as 1).
+    pub fn speed(&self) -> f64 {
+        match self {
+            Clock::Scaled { speed, .. } => *speed,
+            _ => 1.0,
+        }
+    }
+
     /// Whether time passes by itself (not a stepped clock).
     pub fn is_real_time(&self) -> bool {
         !matches!(self, Clock::Stepped(_))

@@ -1,8 +1,13 @@
 //! Live futures trading: credentials that cannot leak, request signing, exchange filters,
 //! deterministic client order ids and the clock bots run on.
 
+pub mod bot;
 pub mod clock;
 pub mod credentials;
+pub mod exchange;
 pub mod filters;
 pub mod ids;
+pub mod mock;
+pub mod paper;
+pub mod replay;
 pub mod sign;
