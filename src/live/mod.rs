@@ -5,4 +5,5 @@ pub mod clock;
 pub mod credentials;
 pub mod filters;
 pub mod ids;
+pub mod mock;
 pub mod sign;
