@@ -26,6 +26,8 @@ pub struct Engine {
     next_trade_id: i64,
     /// Counter for generated client ids.
     next_generated: u64,
+    /// Every algo order before this index is done (not NEW): bars scan only the rest.
+    algo_cursor: usize,
 }
 
 impl Engine {
@@ -44,6 +46,7 @@ impl Engine {
             next_algo_id: 200_000_001,
             next_trade_id: 1,
             next_generated: 1,
+            algo_cursor: 0,
         }
     }
 
@@ -147,9 +150,11 @@ impl Engine {
     /// Trigger open conditional orders that existed during `bar`; stops before take-profits.
     fn trigger_on(&mut self, bar: &MockCandle, time: i64) {
         let end = bar.open_time + self.interval_ms;
-        let mut hit: Vec<(u8, i64)> = self
-            .state
-            .algo_orders
+        let algos = &self.state.algo_orders;
+        while self.algo_cursor < algos.len() && algos[self.algo_cursor].status != AlgoStatus::New {
+            self.algo_cursor += 1;
+        }
+        let mut hit: Vec<(u8, i64)> = algos[self.algo_cursor..]
             .iter()
             .filter(|a| a.status == AlgoStatus::New && a.create_time < end)
             .filter(|a| match (a.algo_type, a.side) {
@@ -341,6 +346,21 @@ pub(super) mod tests {
         assert_eq!(o.origin, OrderOrigin::Liquidation);
         assert!(o.client_order_id.starts_with("autoclose-"));
         assert!((e.state.trades.last().unwrap().realized_pnl + margin).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_long_replay_scans_only_open_algo_orders() {
+        let candles: Vec<MockCandle> = (0..200_000).map(|i| candle(i, 100.0, 100.5, 99.5, 100.0)).collect();
+        let mut e = Engine::new(&MockConfig::new("BTCUSDT", MIN, candles, Clock::stepped(T0)));
+        for _ in 0..2_000 {
+            let id = algo(&mut e, AlgoType::StopMarket, Side::Sell, 50.0, T0);
+            e.cancel_algo(Some(id), None, T0).unwrap();
+        }
+        let live = algo(&mut e, AlgoType::StopMarket, Side::Sell, 50.0, T0);
+        let started = std::time::Instant::now();
+        e.advance(T0 + 200_000 * MIN);
+        assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+        assert_eq!(e.find_algo(Some(live), None).unwrap().status, AlgoStatus::New);
     }
 
     #[test]

@@ -7,6 +7,14 @@
 //! and each closed bar is processed lazily on the next request (liquidation at the bar's
 //! worst price, then stop-loss before take-profit triggers).
 //!
+//! Semantics worth knowing:
+//! * closed bars are processed by any request and by [`MockHandle::snapshot`];
+//! * a fault aimed at [`FaultTarget::Any`] is used by the next request of any kind, public
+//!   ones included; [`Fault::ClockSkew`] shifts the server's whole clock (market included)
+//!   from the request that uses it on;
+//! * -1006 comes with HTTP 400, -1007 with HTTP 408, the unknown error with 503;
+//! * signed requests are checked in this order: API key, `timestamp`/`recvWindow`, signature.
+//!
 //! * `engine.rs`, `account.rs`, `orders.rs`, `algo.rs` — the market and account, no HTTP;
 //! * `auth.rs`, `params.rs`, `limits.rs`, `fault.rs` — request checks, rate limits, faults;
 //! * `routes.rs`, `endpoints.rs`, `views.rs`, `http.rs` — endpoints, JSON and the server.

@@ -209,7 +209,8 @@ pub struct Trade {
     pub price: f64,
     pub qty: f64,
     pub quote_qty: f64,
-    /// Profit realised by the part of the fill that reduced the position (net of nothing).
+    /// Profit realised by the part of the fill that reduced the position, before commission
+    /// (a liquidation books the lost margin here).
     pub realized_pnl: f64,
     /// Commission in USDT, deducted from the wallet.
     pub commission: f64,
