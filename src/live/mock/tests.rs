@@ -318,3 +318,18 @@ async fn liquidation_at_leverage_20_on_a_big_wick() {
     assert_eq!(bal.body[0]["balance"].as_str().unwrap().parse::<f64>().unwrap(), s.wallet);
     m.shutdown().await;
 }
+
+#[tokio::test]
+async fn parameters_in_the_query_of_a_post_and_a_given_listener() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let clock = Clock::stepped(T0 + 1000);
+    let m = start_on(listener, MockConfig::new("BTCUSDT", MIN, candles(&[]), clock.clone())).unwrap();
+    assert_eq!(m.url(), format!("http://127.0.0.1:{port}"));
+    let c = Client { http: reqwest::Client::new(), url: m.url(), clock, key: "mock-key".into(), secret: Secret::new("mock-secret") };
+    let q = signed_query(&c.secret, &[("symbol", "BTCUSDT".into()), ("leverage", "7".into())], c.clock.now_ms(), 5000);
+    let r = c.send(c.http.post(format!("{}/fapi/v1/leverage?{q}", c.url))).await.unwrap();
+    assert_eq!((r.status, r.body["leverage"].as_i64()), (200, Some(7)), "{}", r.body);
+    assert_eq!(m.snapshot().position.leverage, 7);
+    m.shutdown().await;
+}
