@@ -50,5 +50,7 @@ impl ExchangeError {
             self,
             ExchangeError::Transport { .. } | ExchangeError::RateLimited { .. } | ExchangeError::Banned { .. } | ExchangeError::Malformed { .. }
         ) || matches!(self, ExchangeError::Api { status, .. } if *status >= 500)
+            // Timestamp outside the window even after a resync: not executed; try again.
+            || self.code() == Some(-1021)
     }
 }
