@@ -434,7 +434,14 @@ function Live({ system }) {
   const presets = useAsync(() => (hasWf ? api('/api/results/wf?' + qs({ limit: 5, sort: 'oos_sharpe_mean', min_consistency: 0.6 })) : Promise.resolve({ rows: [] })), [system]);
   return html`<div data-testid="tab-live">
     <section class="card"><h2>Live trading</h2>
-      <p class="notice" data-testid="bots-notice">${bots.data ? bots.data.message : 'Loading…'}. Nothing here places orders.</p>
+      <p class="notice" data-testid="bots-notice">${bots.data ? `${bots.data.bots.length} bot(s) in the lake's journal. Bots are run and controlled with \`qm bot\`; this page only reads them` : 'Loading…'}. Nothing here places orders.</p>
+      <${ErrorBox} error=${bots.error} />
+      ${bots.data && bots.data.bots.length > 0 && html`<${Table} testid="bots-table" rows=${bots.data.bots} columns=${[
+        { key: 'name', label: 'bot', text: true, fmt: String }, { key: 'mode', label: 'mode', fmt: String },
+        { key: 'symbol', label: 'symbol', text: true, fmt: String }, { key: 'interval', label: 'tf', fmt: String },
+        { key: 'strategy', label: 'strategy', text: true, fmt: String }, { key: 'status', label: 'status', fmt: String },
+        { key: 'closed_trades', label: 'trades' }, { key: 'equity', label: 'equity' },
+      ]} />`}
     </section>
     <section class="card"><h2>Presets from the best walk-forward results (consistency ≥ 60%)</h2>
       <${ErrorBox} error=${presets.error} />

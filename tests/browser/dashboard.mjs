@@ -109,8 +109,8 @@ try {
 
   // Live.
   await tab('live', '[data-testid=bots-notice]');
-  await page.waitForFunction(() => /not available/.test(document.querySelector('[data-testid=bots-notice]').textContent));
-  check(true, 'live tab says bots are not available');
+  await page.waitForFunction(() => /bot\(s\) in the lake's journal/.test(document.querySelector('[data-testid=bots-notice]').textContent));
+  check(true, 'live tab lists the journal\'s bots');
   await page.waitForSelector('[data-testid=presets-table], [data-testid=presets-empty]');
   check(true, 'live tab lists presets (or says there are none)');
 } catch (e) {

@@ -26,7 +26,7 @@ pub async fn system(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>
         "uptime_s": state.started.elapsed().as_secs(),
         "tables": tables,
         "jobs": { "running": state.jobs.running(), "total": state.jobs.list().len() },
-        "bots": { "available": false, "running": 0 },
+        "bots": { "available": true, "hosted": false },
         "cpus": std::thread::available_parallelism().map_or(1, |n| n.get()),
     })))
 }
@@ -116,11 +116,40 @@ fn strategy_doc() -> Value {
     json!({ "strategies": list })
 }
 
-/// Live bots are not part of this build; the list is empty by design, not by failure.
-pub async fn bots() -> Json<Value> {
-    Json(json!({
-        "available": false,
-        "bots": [],
-        "message": "live trading bots are not available in this build of qm",
-    }))
+/// The bots of the lake's journal (`<lake>/bots.sqlite`), read-only: state, last bar,
+/// closed trades and the newest equity. Running and controlling them is `qm bot`; hosting
+/// them in this process is not part of this build.
+pub async fn bots(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    let root = state.lake.clone();
+    let list = tokio::task::spawn_blocking(move || bot_list(&root)).await.map_err(ApiError::internal)??;
+    Ok(Json(json!({ "available": true, "hosted": false, "bots": list })))
 }
+
+fn bot_list(root: &Path) -> ApiResult<Vec<Value>> {
+    let path = root.join(crate::live::bot::journal::FILE);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let j = crate::live::bot::Journal::open(&path).map_err(ApiError::internal)?;
+    let mut out = Vec::new();
+    for b in j.bots().map_err(ApiError::internal)? {
+        let cfg = crate::live::bot::BotConfig::from_json(&b.config).ok();
+        let trades = j.trades(&b.name).map_err(ApiError::internal)?;
+        let equity = j.equity(&b.name).map_err(ApiError::internal)?;
+        out.push(json!({
+            "name": b.name,
+            "mode": b.mode,
+            "status": b.status,
+            "desired": b.desired.as_str(),
+            "reason": b.reason,
+            "symbol": cfg.as_ref().map(|c| c.symbol.clone()),
+            "interval": cfg.as_ref().map(|c| c.interval.as_str()),
+            "strategy": cfg.as_ref().map(|c| c.strategy.clone()),
+            "last_bar": b.last_bar,
+            "closed_trades": trades.iter().filter(|t| t.exit_time.is_some()).count(),
+            "equity": equity.last().map(|e| e.equity),
+        }));
+    }
+    Ok(out)
+}
+

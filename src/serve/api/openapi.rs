@@ -99,7 +99,7 @@ pub const ROUTES: &[RouteDoc] = &[
     },
     RouteDoc { method: "get", path: "/api/jobs", summary: "all jobs with progress", query: &[], body: &[], auth: false },
     RouteDoc { method: "get", path: "/api/jobs/{id}", summary: "one job", query: &[], body: &[], auth: false },
-    RouteDoc { method: "get", path: "/api/bots", summary: "live bots (none in this build)", query: &[], body: &[], auth: false },
+    RouteDoc { method: "get", path: "/api/bots", summary: "bots of the lake's journal (read-only)", query: &[], body: &[], auth: false },
     RouteDoc { method: "get", path: "/api/openapi.json", summary: "this document", query: &[], body: &[], auth: false },
 ];
 
