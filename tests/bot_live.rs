@@ -200,7 +200,7 @@ async fn faults_are_survived_without_duplicates() {
         (FaultTarget::NewOrder, Fault::DelayAfterExecute { ms: 3_000 }),
         (FaultTarget::Any, Fault::RateLimited { retry_after_s: 1 }),
         (FaultTarget::Query, Fault::Banned { retry_after_s: 1 }),
-        (FaultTarget::Any, Fault::ClockSkew { ms: 20_000 }),
+        (FaultTarget::Any, Fault::ClockSkew { ms: 120_000 }),
     ];
     for (target, fault) in faults {
         let n = w.mock.snapshot().orders.len();

@@ -139,6 +139,10 @@ pub enum Verdict {
     /// the exchange fills at the market, so after such gaps the real wallet is poorer than
     /// the model's cash and the bot trades what the wallet can carry.
     Capped,
+    /// A backtest trade the exchange cannot take: its size rounds below the lot step or its
+    /// notional is below the symbol's minimum (the model's account has shrunk that far).
+    /// The bot refuses it before sending.
+    Unfillable,
     /// Anything else: a real difference.
     Differs,
 }
@@ -162,12 +166,20 @@ fn is_level(reason: &str) -> bool {
 }
 
 /// Walk both ledgers in order, classifying each row (see [`Verdict`]).
-fn compare(bot: &[Leg], bt: &[Leg], step: f64) -> Comparison {
+fn compare(bot: &[Leg], bt: &[Leg], step: f64, min_notional: f64) -> Comparison {
     let (mut i, mut j) = (0, 0);
     let mut pairs = Vec::new();
     let mut after_lookahead: Option<i64> = None;
     while i < bot.len() || j < bt.len() {
         let (a, b) = (bot.get(i), bt.get(j));
+        if let Some(b) = b {
+            let unfillable = (b.qty / step + 1e-6).floor() < 1.0 || (b.qty / step + 1e-6).floor() * step * b.entry_price < min_notional;
+            if unfillable && a.is_none_or(|a| a.entry_time != b.entry_time) {
+                pairs.push(Pair { bot: None, backtest: Some(b.clone()), verdict: Verdict::Unfillable });
+                j += 1;
+                continue;
+            }
+        }
         let verdict = match (a, b) {
             (Some(a), Some(b)) if same(a, b, step) => Verdict::Same,
             (Some(a), Some(b)) if a.side == b.side && a.entry_time == b.entry_time && a.exit_time == b.exit_time && a.reason == b.reason && a.qty < b.qty => Verdict::Capped,
@@ -230,6 +242,7 @@ pub async fn replay(cfg: &BotConfig, candles: &Candles, journal: Journal) -> Res
     // The simulated exchange's request budget is not what is being tested here.
     mcfg.weight_limit_1m = u32::MAX;
     let step = mcfg.filters.market_step;
+    let min_notional = mcfg.filters.min_notional;
     let creds = Credentials { key: Secret::new(mcfg.api_key.clone()), secret: Secret::new(mcfg.api_secret.clone()) };
     let handle = mock::start(mcfg).await.map_err(|e| setup(format!("cannot start the mock exchange: {e}")))?;
     let rest = FuturesRest::new(RestConfig::new(&handle.url())?, Some(creds), clock.clone())?;
@@ -247,7 +260,7 @@ pub async fn replay(cfg: &BotConfig, candles: &Candles, journal: Journal) -> Res
     let rows = bot.journal().trades(&cfg.name)?;
     let bot_legs = legs_of_bot(&rows);
     let bt = legs_of_backtest(cfg, candles)?;
-    let cmp = compare(&bot_legs, &bt, step);
+    let cmp = compare(&bot_legs, &bt, step, min_notional);
     let capped = cmp.pairs.iter().filter(|p| p.verdict == Verdict::Capped).count();
     Ok(ReplayReport {
         bars: candles.len(),
@@ -272,4 +285,41 @@ pub fn quantile(v: &[f64], p: f64) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     s[((s.len() - 1) as f64 * p).round() as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leg(side: &str, entry: i64, exit: Option<i64>, reason: &str, qty: f64) -> Leg {
+        Leg { side: side.into(), entry_time: entry, exit_time: exit, reason: reason.into(), qty, entry_price: 100.0, exit_price: None }
+    }
+
+    #[test]
+    fn differences_are_classified_strictly() {
+        let bt = vec![
+            leg("long", 1, Some(3), "signal", 10.4),
+            leg("short", 3, Some(5), "stop_loss", 10.0),
+            leg("long", 6, Some(8), "signal", 9.0),
+            leg("short", 9, Some(10), "signal", 0.004),
+            leg("short", 11, Some(12), "take_profit", 8.0),
+        ];
+        let bot = vec![
+            leg("long", 1, Some(3), "signal", 10.0),
+            // The kernel saw bar 5's range before its open: it stopped out, the bot reversed.
+            leg("short", 3, Some(5), "signal", 10.0),
+            leg("long", 5, Some(8), "signal", 9.5),
+            leg("short", 11, Some(12), "take_profit", 6.0),
+        ];
+        let c = compare(&bot, &bt, 1.0, 5.0);
+        let v: Vec<Verdict> = c.pairs.iter().map(|p| p.verdict).collect();
+        assert_eq!(v, [Verdict::Same, Verdict::Lookahead, Verdict::Realigned, Verdict::Unfillable, Verdict::Capped]);
+        assert_eq!((c.first_mismatch, c.lookahead), (None, 1));
+        // Anything else is a difference: a wrong reason, a bar off, a larger size.
+        for b in [leg("long", 1, Some(3), "stop_loss", 10.0), leg("long", 1, Some(4), "signal", 10.0), leg("long", 1, Some(3), "signal", 12.0)] {
+            assert_eq!(compare(&[b], &bt[..1], 1.0, 5.0).first_mismatch, Some(0));
+        }
+        // A trade missing on either side too.
+        assert_eq!(compare(&[], &bt[..1], 1.0, 5.0).first_mismatch, Some(0));
+    }
 }

@@ -140,6 +140,12 @@ impl Engine {
         if qty == 0.0 {
             return;
         }
+        // Like the backtest kernel, a position is first tested on the bar after the one in
+        // which it was filled: replays compare like with like. (A real exchange can also
+        // liquidate during the entry bar.)
+        if self.state.position.update_time >= bar.open_time {
+            return;
+        }
         let worst = if qty > 0.0 { bar.low } else { bar.high };
         let unrealized = qty * (worst - self.state.position.entry_price);
         if self.collateral() + unrealized <= qty.abs() * worst * self.maintenance_margin {

@@ -5,7 +5,8 @@
 //! market is a list of candles replayed on a [`Clock`](crate::live::clock::Clock): a candle
 //! is visible once its open time has passed, market orders fill at the forming bar's open,
 //! and each closed bar is processed lazily on the next request (liquidation at the bar's
-//! worst price, then stop-loss before take-profit triggers).
+//! worst price — from the bar after the position's last fill on, as the backtest kernel
+//! tests it — then stop-loss before take-profit triggers).
 //!
 //! Semantics worth knowing:
 //! * closed bars are processed by any request and by [`MockHandle::snapshot`];
