@@ -68,6 +68,16 @@ impl Observer for Events {
     }
 }
 
+/// Append one kline's OHLCV to `c`.
+fn push_kline(c: &mut Candles, k: &Kline) {
+    c.open_time.push(k.open_time);
+    c.open.push(k.open);
+    c.high.push(k.high);
+    c.low.push(k.low);
+    c.close.push(k.close);
+    c.volume.push(k.volume);
+}
+
 /// The decision state of one bot.
 pub struct Decider {
     combo: Combo,
@@ -137,13 +147,7 @@ impl Decider {
                     return Err(DecideError::Gap { last, got: k.open_time, interval_ms: self.interval_ms });
                 }
             }
-            let c = &mut self.candles;
-            c.open_time.push(k.open_time);
-            c.open.push(k.open);
-            c.high.push(k.high);
-            c.low.push(k.low);
-            c.close.push(k.close);
-            c.volume.push(k.volume);
+            push_kline(&mut self.candles, k);
             added = true;
         }
         if !added {
@@ -233,12 +237,7 @@ mod tests {
             }
             let mut c = Candles::default();
             for k in &ks {
-                c.open_time.push(k.open_time);
-                c.open.push(k.open);
-                c.high.push(k.high);
-                c.low.push(k.low);
-                c.close.push(k.close);
-                c.volume.push(k.volume);
+                push_kline(&mut c, k);
             }
             let sig = signals(&combo, &IndicatorCache::new(&c));
             let mut rec = Recorder::with_capacity(c.len());
