@@ -50,8 +50,8 @@ pub enum CredentialsError {
     Missing(&'static str),
     #[error("`{var}` is empty; set it to the exchange's value")]
     Empty { var: &'static str },
-    #[error("cannot read `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error("cannot read `{path}`: {error}")]
+    Read { path: String, error: std::io::Error },
 }
 
 /// `KEY=value` lines of a `.env` file (blank lines and `#` comments skipped, optional
@@ -80,7 +80,7 @@ pub fn parse_dotenv(text: &str) -> Vec<(String, String)> {
 pub fn load(dotenv: Option<&Path>) -> Result<Credentials, CredentialsError> {
     let file: Vec<(String, String)> = match dotenv {
         Some(p) if p.exists() => {
-            let text = std::fs::read_to_string(p).map_err(|source| CredentialsError::Read { path: p.display().to_string(), source })?;
+            let text = std::fs::read_to_string(p).map_err(|error| CredentialsError::Read { path: p.display().to_string(), error })?;
             parse_dotenv(&text)
         }
         _ => Vec::new(),

@@ -117,8 +117,8 @@ fn default_mm() -> f64 {
 /// A config that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read bot config `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
+    #[error("cannot read bot config `{path}`: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error("bot config `{path}`: {msg}")]
     Parse { path: String, msg: String },
     #[error("bot config `{path}`: `{key}` is `{value}`; {allowed}")]
@@ -128,7 +128,7 @@ pub enum ConfigError {
 impl BotConfig {
     pub fn load(path: &Path) -> Result<BotConfig, ConfigError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: p.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read { path: p.clone(), error })?;
         BotConfig::parse(&text, &p)
     }
 

@@ -17,8 +17,8 @@ pub const FILE: &str = "bots.sqlite";
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("bot journal `{path}`: {source}")]
-    Sql { path: String, source: rusqlite::Error },
+    #[error("bot journal `{path}`: {error}")]
+    Sql { path: String, error: rusqlite::Error },
     #[error("no bot named `{0}` in the journal (`qm bot list` shows them)")]
     UnknownBot(String),
 }
@@ -183,7 +183,7 @@ impl Journal {
     }
 
     pub fn open(path: &Path) -> Result<Journal, JournalError> {
-        let sql = |source| JournalError::Sql { path: path.display().to_string(), source };
+        let sql = |error| JournalError::Sql { path: path.display().to_string(), error };
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
@@ -204,7 +204,7 @@ impl Journal {
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> JournalError + '_ {
-        move |source| JournalError::Sql { path: self.path.display().to_string(), source }
+        move |error| JournalError::Sql { path: self.path.display().to_string(), error }
     }
 
     /// Register (or update the config of) a bot; its run state is kept.

@@ -113,11 +113,28 @@ impl<V: Venue> Bot<V> {
         let name = cfg.name.clone();
         let setup = |msg: String| BotError::Setup { bot: name.clone(), msg };
         journal.upsert_bot(&cfg.name, &cfg.to_json(), cfg.mode.as_str())?;
-        venue.sync_time().await?;
-        let filters = venue.filters(&cfg.symbol).await?;
-        if opts.prepare_account {
-            venue.prepare(&cfg.symbol, cfg.leverage, cfg.margin_type).await?;
-        }
+        // Set-up requests change nothing twice: repeat them while the exchange is busy.
+        let mut attempt = 0;
+        let filters = loop {
+            attempt += 1;
+            let r = async {
+                venue.sync_time().await?;
+                let f = venue.filters(&cfg.symbol).await?;
+                if opts.prepare_account {
+                    venue.prepare(&cfg.symbol, cfg.leverage, cfg.margin_type).await?;
+                }
+                Ok::<_, ExchangeError>(f)
+            }
+            .await;
+            match r {
+                Ok(f) => break f,
+                Err(e) if attempt < 5 && (e.is_transient() || e.is_unknown()) => {
+                    eprintln!("[{}] warn: setting up: {e}; retrying", cfg.name);
+                    tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let iv = cfg.interval.millis();
         let row = journal.bot(&cfg.name)?;
         let (anchor, history_start) = match (row.anchor_time, row.history_start) {
