@@ -326,22 +326,21 @@ fn status(g: &Globals, name: Option<&str>, format: Format) -> anyhow::Result<()>
     Ok(())
 }
 
-fn trades(g: &Globals, name: &str, format: Format) -> anyhow::Result<()> {
+/// Print one bot's journal table (`bot_trades` or `bot_equity` rows), built by `table`.
+fn journal_table(g: &Globals, name: &str, format: Format, table: impl Fn(&Journal, &BotConfig) -> anyhow::Result<RecordBatch>) -> anyhow::Result<()> {
     let j = journal(g)?;
-    let b = j.bot(name)?;
-    let cfg = BotConfig::from_json(&b.config)?;
-    let batch = crate::live::bot::tables::trades_batch(&cfg, &j.trades(name)?);
+    let cfg = BotConfig::from_json(&j.bot(name)?.config)?;
+    let batch = table(&j, &cfg)?;
     emit(&batch.schema(), &[batch], format, None)?;
     Ok(())
 }
 
+fn trades(g: &Globals, name: &str, format: Format) -> anyhow::Result<()> {
+    journal_table(g, name, format, |j, cfg| Ok(crate::live::bot::tables::trades_batch(cfg, &j.trades(name)?)))
+}
+
 fn equity(g: &Globals, name: &str, format: Format) -> anyhow::Result<()> {
-    let j = journal(g)?;
-    let b = j.bot(name)?;
-    let cfg = BotConfig::from_json(&b.config)?;
-    let batch = crate::live::bot::tables::equity_batch(&cfg, &j.equity(name)?);
-    emit(&batch.schema(), &[batch], format, None)?;
-    Ok(())
+    journal_table(g, name, format, |j, cfg| Ok(crate::live::bot::tables::equity_batch(cfg, &j.equity(name)?)))
 }
 
 fn log(g: &Globals, name: &str, limit: usize) -> anyhow::Result<()> {
