@@ -11,8 +11,8 @@ use rayon::prelude::*;
 
 use super::walkforward::{aggregate, WalkForward, WindowMetrics};
 use super::windows::Window;
-use super::evaluate::evaluate;
-use crate::kernel::{Blocks, CostModel, Market, Metrics, MetricsScratch, Risk};
+use super::evaluate::{evaluate, evaluate_lanes, LaneBuffers};
+use crate::kernel::{Blocks, CostModel, Market, Metrics, MetricsScratch, Risk, LANES};
 use crate::strategies::{signals_into, Combo, IndicatorCache};
 
 /// Combinations evaluated together: big enough to keep both cores busy, small enough that
@@ -85,8 +85,14 @@ impl SweepJob {
             .collect();
         let first = first_equal(&signals);
         let distinct: Vec<usize> = (0..signals.len()).filter(|&k| first[k] == k).collect();
-        let evaluated: Vec<Vec<LevelOutcome>> =
-            distinct.par_iter().map_init(MetricsScratch::default, |buf, &k| self.evaluate(&m, &signals[k], buf)).collect();
+        let evaluated: Vec<Vec<LevelOutcome>> = distinct
+            .par_chunks(LANES)
+            .map_init(LaneBuffers::default, |buf, ks| {
+                let group: Vec<&[i8]> = ks.iter().map(|&k| signals[k].as_slice()).collect();
+                self.evaluate_group(&m, &group, buf)
+            })
+            .flatten_iter()
+            .collect();
         let mut slot = vec![usize::MAX; signals.len()];
         for (u, &k) in distinct.iter().enumerate() {
             slot[k] = u;
@@ -96,9 +102,23 @@ impl SweepJob {
             .collect()
     }
 
-    /// Backtest one signal at every level: full period, then each window.
+    /// Backtest one signal at every level: full period, then each window (the scalar
+    /// kernel; [`Self::run_chunk`] runs the lane kernel, which gives the same bits).
     pub fn evaluate(&self, m: &Market<'_>, signal: &[i8], buf: &mut MetricsScratch) -> Vec<LevelOutcome> {
         let e = evaluate(m, signal, &self.levels, &self.windows, &self.cost, self.bars_per_day, buf).expect("windows within the series");
+        self.outcomes(e)
+    }
+
+    /// [`Self::evaluate`] of up to [`LANES`] signals on the lane kernel.
+    pub fn evaluate_group(&self, m: &Market<'_>, signals: &[&[i8]], buf: &mut LaneBuffers) -> Vec<Vec<LevelOutcome>> {
+        evaluate_lanes(m, signals, &self.levels, &self.windows, &self.cost, self.bars_per_day, buf)
+            .expect("windows within the series, at most LANES signals")
+            .into_iter()
+            .map(|e| self.outcomes(e))
+            .collect()
+    }
+
+    fn outcomes(&self, e: super::evaluate::Evaluation) -> Vec<LevelOutcome> {
         e.full
             .into_iter()
             .zip(e.windows)

@@ -4,7 +4,7 @@
 
 use super::walkforward::WindowMetrics;
 use super::windows::Window;
-use crate::kernel::{metrics_range, CostModel, KernelError, Market, Metrics, MetricsScratch, Risk};
+use crate::kernel::{metrics_lanes, metrics_range, CostModel, Interleaved, KernelError, LaneScratch, Market, Metrics, MetricsScratch, Risk, LANES};
 
 /// The metrics of one signal: `full[l]` for level `l` over all bars, `windows[l][w]` for
 /// level `l` in window `w` (in-sample and out-of-sample), all at full precision.
@@ -34,9 +34,7 @@ pub fn evaluate(
     if signal.len() != n {
         return Err(KernelError::LengthMismatch { name: "signal", len: signal.len(), expected: n });
     }
-    if let Some(w) = windows.iter().find(|w| !(w.train_start <= w.train_end && w.test_start <= w.test_end && w.train_end.max(w.test_end) <= n)) {
-        return Err(KernelError::Range { start: w.train_start.min(w.test_start), end: w.train_end.max(w.test_end), len: n });
-    }
+    check_windows(windows, n)?;
     let mut out = Evaluation { full: Vec::with_capacity(levels.len()), windows: Vec::with_capacity(levels.len()) };
     for risk in levels {
         out.full.push(metrics_range(m, 0..n, signal, cost, risk, bars_per_day, buf));
@@ -50,6 +48,69 @@ pub fn evaluate(
         out.windows.push(per_window);
     }
     Ok(out)
+}
+
+/// Reusable buffers of [`evaluate_lanes`]: one per thread.
+#[derive(Debug, Clone, Default)]
+pub struct LaneBuffers {
+    signals: Interleaved,
+    scratch: LaneScratch,
+    metrics: Vec<Metrics>,
+}
+
+/// [`evaluate`] of up to [`LANES`] signals at once on the lane kernel (the same bits, in
+/// the order of `signals`).
+///
+/// Errors as [`evaluate`]; with more than [`LANES`] signals.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_lanes(
+    m: &Market<'_>,
+    signals: &[&[i8]],
+    levels: &[Risk],
+    windows: &[Window],
+    cost: &CostModel,
+    bars_per_day: usize,
+    buf: &mut LaneBuffers,
+) -> Result<Vec<Evaluation>, KernelError> {
+    let n = m.len();
+    if signals.len() > LANES {
+        return Err(KernelError::Invalid { name: "signals", value: signals.len() as f64, allowed: "at most LANES signals per call" });
+    }
+    if let Some(s) = signals.iter().find(|s| s.len() != n) {
+        return Err(KernelError::LengthMismatch { name: "signal", len: s.len(), expected: n });
+    }
+    check_windows(windows, n)?;
+    buf.signals.fill(signals);
+    let mut out: Vec<Evaluation> = (0..signals.len())
+        .map(|_| Evaluation { full: Vec::with_capacity(levels.len()), windows: Vec::with_capacity(levels.len()) })
+        .collect();
+    let LaneBuffers { signals: il, scratch, metrics } = buf;
+    let mut run = |range: std::ops::Range<usize>, risk: &Risk, metrics: &mut Vec<Metrics>| {
+        metrics_lanes(m, range, il, cost, risk, bars_per_day, scratch, metrics);
+    };
+    let mut train = Vec::new();
+    for risk in levels {
+        run(0..n, risk, metrics);
+        for (e, &mt) in out.iter_mut().zip(metrics.iter()) {
+            e.full.push(mt);
+            e.windows.push(Vec::with_capacity(windows.len()));
+        }
+        for w in windows {
+            run(w.train_start..w.train_end, risk, &mut train);
+            run(w.test_start..w.test_end, risk, metrics);
+            for ((e, &is), &oos) in out.iter_mut().zip(train.iter()).zip(metrics.iter()) {
+                e.windows.last_mut().expect("pushed above").push(WindowMetrics { in_sample: is, out_of_sample: oos });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn check_windows(windows: &[Window], n: usize) -> Result<(), KernelError> {
+    match windows.iter().find(|w| !(w.train_start <= w.train_end && w.test_start <= w.test_end && w.train_end.max(w.test_end) <= n)) {
+        Some(w) => Err(KernelError::Range { start: w.train_start.min(w.test_start), end: w.train_end.max(w.test_end), len: n }),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -117,6 +178,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn lanes_equal_one_signal_at_a_time() {
+        let n = 2000;
+        let (o, h, l, c, signals) = market(n);
+        let cost = CostModel::default();
+        let windows = wf_windows(n, 4, 0.7, 100);
+        let mut blocks = Blocks::default();
+        let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
+        let levels: Vec<Risk> = [(0.005, 0.015, 1.0), (0.0, 0.0, 1.0), (0.02, 0.06, 10.0)]
+            .iter()
+            .map(|&(sl, tp, lev)| Risk::new(sl, tp, lev).unwrap())
+            .collect();
+        // More signals than lanes: shifted copies of the two base signals.
+        let many: Vec<Vec<i8>> = (0..LANES + 5).map(|k| {
+            let s = &signals[k % 2];
+            (0..n).map(|i| s[(i + k * 7) % n]).collect()
+        }).collect();
+        let mut buf = LaneBuffers::default();
+        let mut one = MetricsScratch::default();
+        for group in many.chunks(LANES) {
+            let refs: Vec<&[i8]> = group.iter().map(|s| s.as_slice()).collect();
+            let got = evaluate_lanes(&m, &refs, &levels, &windows, &cost, 24, &mut buf).unwrap();
+            assert_eq!(got.len(), group.len());
+            for (g, s) in got.iter().zip(group) {
+                assert_eq!(*g, evaluate(&m, s, &levels, &windows, &cost, 24, &mut one).unwrap());
+            }
+        }
+        let too_many: Vec<&[i8]> = (0..=LANES).map(|_| signals[0].as_slice()).collect();
+        assert!(evaluate_lanes(&m, &too_many, &levels, &windows, &cost, 24, &mut buf).is_err());
     }
 
     #[test]

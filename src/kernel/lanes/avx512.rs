@@ -1,0 +1,272 @@
+//! The lane loop in AVX-512: one register holds a variable of eight lanes, one mask
+//! register a condition; the loop steps [`GROUPS`] such groups per bar, whose independent
+//! dependency chains (a fill's division feeds the next bar) overlap in the core. The operations are [`super::portable`]'s, in the same order, with
+//! comparisons of the same NaN semantics (`<=` is ordered, `!=` unordered), so the bits
+//! agree; the tests compare both with the scalar kernel.
+
+use std::arch::x86_64::*;
+
+use super::{Bars, Daily, End, Params, DD_SLACK, F, LANES, SIZE_FRACTION};
+
+/// Lanes per register.
+const WIDTH: usize = 8;
+/// Register groups per loop.
+const GROUPS: usize = LANES / WIDTH;
+
+/// # Safety
+/// The CPU must support AVX-512 F, DQ, BW and VL.
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+pub(super) unsafe fn run(b: &Bars<'_>, p: &Params, daily: &mut Daily<'_>) -> End {
+    match (p.liq, p.sltp) {
+        (true, true) => run_loop::<true, true>(b, p, daily),
+        (true, false) => run_loop::<true, false>(b, p, daily),
+        (false, true) => run_loop::<false, true>(b, p, daily),
+        (false, false) => run_loop::<false, false>(b, p, daily),
+    }
+}
+
+/// Constants of the loop, broadcast once.
+struct Consts {
+    zero: __m512d,
+    one: __m512d,
+    mone: __m512d,
+    inf: __m512d,
+    sign: __m512d,
+    cost: __m512d,
+    mm: __m512d,
+    frac: __m512d,
+    lev: __m512d,
+    slack: __m512d,
+    open_rate: __m512d,
+    sl_dn: __m512d,
+    sl_up: __m512d,
+    tp_up: __m512d,
+    tp_dn: __m512d,
+    sl_on: bool,
+    tp_on: bool,
+    lev1: bool,
+}
+
+/// One group's state: the scalar account's variables, eight lanes each. The side is the
+/// sign of `qty` (a position is never opened with a zero or NaN size) and the SL/TP prices
+/// are recomputed from the entry with the account's own products; the pending signal is
+/// kept as its two masks (`== 1`, `== -1`).
+#[derive(Clone, Copy)]
+struct Acc {
+    cash: __m512d,
+    qty: __m512d,
+    entry: __m512d,
+    margin: __m512d,
+    base: __m512d,
+    buy: __mmask8,
+    sell: __mmask8,
+    trades: __m512d,
+    wins: __m512d,
+    liqs: __m512d,
+    gp: __m512d,
+    gl: __m512d,
+    peak: __m512d,
+    max_dd: __m512d,
+    dd_limit: __m512d,
+}
+
+/// One bar's prices, broadcast.
+#[derive(Clone, Copy)]
+struct Bar {
+    o: __m512d,
+    h: __m512d,
+    l: __m512d,
+    c: __m512d,
+    /// `open * open_rate`, computed in scalar as the account does.
+    o_rate: __m512d,
+}
+
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+fn store(v: __m512d, out: &mut [f64]) {
+    assert!(out.len() >= WIDTH);
+    // SAFETY: `out` has room for eight doubles.
+    unsafe { _mm512_storeu_pd(out.as_mut_ptr(), v) };
+}
+
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: &mut Daily<'_>) -> End {
+    let n = b.close.len();
+    assert!(b.sig.len() == n * LANES && b.open.len() == n && b.high.len() == n && b.low.len() == n);
+    let set = |x: f64| _mm512_set1_pd(x);
+    let k = Consts {
+        zero: _mm512_setzero_pd(),
+        one: set(1.0),
+        mone: set(-1.0),
+        inf: set(f64::INFINITY),
+        sign: set(-0.0),
+        cost: set(p.cost),
+        mm: set(p.mm),
+        frac: set(SIZE_FRACTION),
+        lev: set(p.lev),
+        slack: set(DD_SLACK),
+        open_rate: set(p.open_rate),
+        sl_dn: set(1.0 - p.sl),
+        sl_up: set(1.0 + p.sl),
+        tp_up: set(1.0 + p.tp),
+        tp_dn: set(1.0 - p.tp),
+        sl_on: p.sl > 0.0,
+        tp_on: p.tp > 0.0,
+        lev1: p.lev == 1.0,
+    };
+    let zero = k.zero;
+    let fresh = Acc {
+        cash: set(p.capital),
+        qty: zero,
+        entry: zero,
+        margin: zero,
+        base: set(p.capital + 0.0),
+        buy: 0,
+        sell: 0,
+        trades: zero,
+        wins: zero,
+        liqs: zero,
+        gp: zero,
+        gl: zero,
+        peak: set(p.capital),
+        max_dd: zero,
+        dd_limit: set(p.dd_limit0()),
+    };
+    let mut acc = [fresh; GROUPS];
+    let mut e: F = [0.0; LANES];
+    for i in 0..n {
+        let bar = Bar { o: set(b.open[i]), h: set(b.high[i]), l: set(b.low[i]), c: set(b.close[i]), o_rate: set(b.open[i] * p.open_rate) };
+        let mut eq = [zero; GROUPS];
+        for (g, a) in acc.iter_mut().enumerate() {
+            // SAFETY: the assertion above keeps bytes `i*LANES + g*8 ..+ 8` inside `sig`.
+            let sg = unsafe { _mm_loadl_epi64(b.sig.as_ptr().add(i * LANES + g * WIDTH) as *const __m128i) };
+            let buy = _mm_cmpeq_epi8_mask(sg, _mm_set1_epi8(1)) as __mmask8;
+            let sell = _mm_cmpeq_epi8_mask(sg, _mm_set1_epi8(-1)) as __mmask8;
+            eq[g] = step::<LIQ, SLTP>(a, &k, &bar, buy, sell);
+        }
+        if daily.due(i) {
+            for (g, v) in eq.iter().enumerate() {
+                store(*v, &mut e[g * WIDTH..]);
+            }
+            daily.record(i, &e);
+        }
+    }
+    let mut end = End { cash: e, qty: e, entry: e, side: e, trades: e, wins: e, liqs: e, gp: e, gl: e, max_dd: e };
+    for (g, a) in acc.iter().enumerate() {
+        let r = g * WIDTH..;
+        store(a.cash, &mut end.cash[r.clone()]);
+        store(a.qty, &mut end.qty[r.clone()]);
+        store(a.entry, &mut end.entry[r.clone()]);
+        let side = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(a.qty, k.zero), k.zero, k.one);
+        let side = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(a.qty, k.zero), side, k.mone);
+        store(side, &mut end.side[r.clone()]);
+        store(a.trades, &mut end.trades[r.clone()]);
+        store(a.wins, &mut end.wins[r.clone()]);
+        store(a.liqs, &mut end.liqs[r.clone()]);
+        store(a.gp, &mut end.gp[r.clone()]);
+        store(a.gl, &mut end.gl[r.clone()]);
+        store(a.max_dd, &mut end.max_dd[r]);
+    }
+    end
+}
+
+/// One bar of one group (the scalar account's `step`, `buy`/`sell` being this bar's
+/// signal); returns the bar's equities.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+fn step<const LIQ: bool, const SLTP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, buy: __mmask8, sell: __mmask8) -> __m512d {
+    let Bar { o, h, l, c, o_rate } = *bar;
+    let zero = k.zero;
+    let Acc { cash, qty, entry, margin, base, .. } = *a;
+    let aq = _mm512_abs_pd(qty);
+    let long = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(qty, zero);
+    let short = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(qty, zero);
+    let hold = long | short;
+    // Step 1: liquidation at the bar's worst price.
+    let liqd: __mmask8 = if LIQ {
+        let w = _mm512_mask_blend_pd(long, h, l);
+        let u_long = _mm512_mul_pd(_mm512_sub_pd(l, entry), aq);
+        let u_short = _mm512_mul_pd(_mm512_sub_pd(entry, h), aq);
+        let u = _mm512_mask_blend_pd(long, u_short, u_long);
+        let lhs = _mm512_add_pd(margin, u);
+        let rhs = _mm512_mul_pd(_mm512_mul_pd(aq, w), k.mm);
+        hold & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(lhs, rhs)
+    } else {
+        0
+    };
+    // Step 2: stop-loss / take-profit (the stop-loss wins when both are touched), at the
+    // prices the account computes at the fill: `entry * (1 -+ sl)`, `entry * (1 +- tp)`.
+    let (hit, hit_sl, sl_px, tp_px): (__mmask8, __mmask8, __m512d, __m512d) = if SLTP {
+        let sl_px = _mm512_mul_pd(entry, _mm512_mask_blend_pd(long, k.sl_up, k.sl_dn));
+        let tp_px = _mm512_mul_pd(entry, _mm512_mask_blend_pd(long, k.tp_dn, k.tp_up));
+        let hit_sl = if k.sl_on {
+            (long & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(l, sl_px)) | (short & _mm512_cmp_pd_mask::<_CMP_GE_OQ>(h, sl_px))
+        } else {
+            0
+        };
+        let hit_tp = if k.tp_on {
+            (long & _mm512_cmp_pd_mask::<_CMP_GE_OQ>(h, tp_px)) | (short & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(l, tp_px))
+        } else {
+            0
+        };
+        (hold & !liqd & (hit_sl | hit_tp), hit_sl, sl_px, tp_px)
+    } else {
+        (0, 0, zero, zero)
+    };
+    // Step 4's condition on the state before this bar (a level exit clears it): a buy
+    // when not long, a sell when not short.
+    let ex = !liqd & !hit & ((a.buy & !long) | (a.sell & !short));
+    // One close at most per bar: at the level, or at the open for a reversal.
+    let closes = hit | (ex & hold);
+    let x = if SLTP { _mm512_mask_blend_pd(hit, o, _mm512_mask_blend_pd(hit_sl, tp_px, sl_px)) } else { o };
+    let g_long = _mm512_mul_pd(_mm512_sub_pd(x, entry), aq);
+    let g_short = _mm512_mul_pd(_mm512_sub_pd(entry, x), aq);
+    let gross = _mm512_mask_blend_pd(long, g_short, g_long);
+    let pnl = _mm512_sub_pd(gross, _mm512_mul_pd(_mm512_mul_pd(k.cost, x), aq));
+    let cash_closed = _mm512_add_pd(cash, _mm512_add_pd(margin, pnl));
+    let win = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(pnl, zero);
+    // Step 3: the bar's equity (after the guard, before the fill at the open).
+    let mark = _mm512_add_pd(base, _mm512_mul_pd(_mm512_sub_pd(c, entry), qty));
+    let eq = _mm512_mask_blend_pd(hold, base, mark);
+    let eq = _mm512_mask_blend_pd(hit, eq, _mm512_add_pd(cash_closed, zero));
+    let eq = _mm512_mask_blend_pd(liqd, eq, cash);
+    // Step 4: the fill at this bar's open.
+    let cash_pre = _mm512_mask_blend_pd(closes, cash, cash_closed);
+    let q = _mm512_div_pd(_mm512_mul_pd(cash_pre, k.frac), o_rate);
+    let opens = ex & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(q, zero);
+    let qo = _mm512_mul_pd(q, o);
+    let cash_open = _mm512_sub_pd(cash_pre, _mm512_mul_pd(qo, k.open_rate));
+    let new_margin = if k.lev1 { qo } else { _mm512_div_pd(qo, k.lev) };
+    let up = a.buy;
+    let flat = liqd | closes;
+    let kept = !flat;
+    a.trades = _mm512_mask_add_pd(a.trades, flat, a.trades, k.one);
+    a.wins = _mm512_mask_add_pd(a.wins, closes & win, a.wins, k.one);
+    a.gp = _mm512_mask_add_pd(a.gp, closes, a.gp, _mm512_maskz_mov_pd(win, pnl));
+    a.gl = _mm512_mask_add_pd(a.gl, closes, a.gl, _mm512_maskz_mov_pd(!win, _mm512_abs_pd(pnl)));
+    if LIQ {
+        a.gl = _mm512_mask_add_pd(a.gl, liqd, a.gl, margin);
+        a.liqs = _mm512_mask_add_pd(a.liqs, liqd, a.liqs, k.one);
+    }
+    a.cash = _mm512_mask_blend_pd(opens, cash_pre, cash_open);
+    a.qty = _mm512_mask_blend_pd(opens, _mm512_maskz_mov_pd(kept, qty), _mm512_mask_blend_pd(up, _mm512_xor_pd(q, k.sign), q));
+    a.entry = _mm512_mask_blend_pd(opens, _mm512_maskz_mov_pd(kept, entry), o);
+    a.margin = _mm512_mask_blend_pd(opens, _mm512_maskz_mov_pd(kept, margin), new_margin);
+    let base_flat = _mm512_mask_blend_pd(flat, base, _mm512_add_pd(cash_pre, zero));
+    a.base = _mm512_mask_blend_pd(opens, base_flat, _mm512_add_pd(cash_open, new_margin));
+    a.buy = buy;
+    a.sell = sell;
+    // Drawdown: a new peak, or a drop the pre-check cannot rule out.
+    let rise = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(eq, a.peak);
+    a.peak = _mm512_mask_mov_pd(a.peak, rise, eq);
+    let drop = _mm512_sub_pd(a.peak, eq);
+    let need = !rise & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(drop, a.dd_limit);
+    if (need | rise) != 0 {
+        let positive = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a.peak, zero);
+        let dd = _mm512_div_pd(drop, a.peak);
+        let raise = need & positive & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(dd, a.max_dd);
+        a.max_dd = _mm512_mask_mov_pd(a.max_dd, raise, dd);
+        a.dd_limit = _mm512_mask_blend_pd(positive, k.inf, _mm512_mul_pd(_mm512_mul_pd(a.max_dd, a.peak), k.slack));
+    }
+    eq
+}

@@ -1,0 +1,454 @@
+//! The futures kernel over [`LANES`] signals at once, in lockstep: every bar is processed
+//! for all lanes with the same branch-free arithmetic, so the compiler turns each step into
+//! vector instructions (AVX-512 or AVX2 when the CPU has them, chosen at run time).
+//!
+//! Each lane computes exactly what [`super::FuturesAccount::step`] computes for its signal,
+//! operation for operation: every branch of the scalar account becomes a selection between
+//! values computed with the same IEEE operations, so totals and daily equity points are
+//! bit-identical to [`super::metrics_range`] (checked by the tests below against the scalar
+//! kernel and the literal transcription of the spec). Sweeps use it because with tight
+//! stop-loss levels a position changes every few bars, where the scalar kernel's skipping
+//! gains little and its branches mispredict.
+
+use std::ops::Range;
+
+use super::config::{CostModel, Risk};
+use super::metrics::{Metrics, MetricsScratch};
+use super::{KernelStats, Market};
+
+#[cfg(target_arch = "x86_64")]
+mod avx512;
+mod portable;
+
+/// Signals backtested together.
+pub const LANES: usize = 16;
+
+/// Share of the cash committed to a new position (as [`super::futures`]).
+pub(crate) const SIZE_FRACTION: f64 = 0.95;
+/// Relative slack of the drawdown pre-check (as [`super::futures`]).
+pub(crate) const DD_SLACK: f64 = 1.0 - 1e-12;
+
+pub(crate) type F = [f64; LANES];
+
+/// Signals of up to [`LANES`] combinations interleaved bar by bar (`bar * LANES + lane`),
+/// the layout [`run_lanes`] reads. Missing lanes hold no signal (they stay flat).
+#[derive(Debug, Clone, Default)]
+pub struct Interleaved {
+    bars: usize,
+    lanes: usize,
+    data: Vec<i8>,
+}
+
+impl Interleaved {
+    /// Interleave `signals` (at most [`LANES`], all of one length), reusing the buffer.
+    ///
+    /// # Panics
+    /// With more than [`LANES`] signals or signals of different lengths.
+    pub fn fill(&mut self, signals: &[&[i8]]) {
+        assert!(signals.len() <= LANES, "{} signals for {LANES} lanes", signals.len());
+        let n = signals.first().map_or(0, |s| s.len());
+        assert!(signals.iter().all(|s| s.len() == n), "signals of different lengths");
+        self.bars = n;
+        self.lanes = signals.len();
+        self.data.clear();
+        self.data.resize(n * LANES, 0);
+        for (i, row) in self.data.chunks_exact_mut(LANES).enumerate() {
+            for (x, s) in row.iter_mut().zip(signals) {
+                *x = s[i];
+            }
+        }
+    }
+
+    /// Bars per signal.
+    pub fn bars(&self) -> usize {
+        self.bars
+    }
+
+    /// Lanes holding a signal.
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+}
+
+/// Per-lane buffers of repeated lane backtests: the daily equity points and the metrics'
+/// buffers. One per thread.
+#[derive(Debug, Clone, Default)]
+pub struct LaneScratch {
+    points: [Vec<f64>; LANES],
+    metrics: MetricsScratch,
+}
+
+/// The metrics of [`run_lanes`] for each lane holding a signal (in lane order), as
+/// [`super::metrics_range`] computes them for each signal alone.
+///
+/// # Panics
+/// When `sig` does not have one entry per bar of `m` or `range` is out of bounds.
+pub fn metrics_lanes(
+    m: &Market<'_>,
+    range: Range<usize>,
+    sig: &Interleaved,
+    cost: &CostModel,
+    risk: &Risk,
+    bars_per_day: usize,
+    scratch: &mut LaneScratch,
+    out: &mut Vec<Metrics>,
+) {
+    let stats = run_lanes(m, range, sig, cost, risk, bars_per_day, &mut scratch.points);
+    out.clear();
+    for (j, s) in stats.iter().enumerate().take(sig.lanes) {
+        out.push(Metrics::compute_with(s, &scratch.points[j], cost, risk, &mut scratch.metrics));
+    }
+}
+
+/// Backtest every lane of `sig` over bars `range` of `m` (fresh capital, as
+/// [`super::backtest_range`]); `points[j]` receives lane `j`'s daily equity points (as
+/// [`super::DailySampler`] collects them). Lanes without a signal stay flat.
+///
+/// # Panics
+/// When `sig` does not have one entry per bar of `m` or `range` is out of bounds.
+pub fn run_lanes(
+    m: &Market<'_>,
+    range: Range<usize>,
+    sig: &Interleaved,
+    cost: &CostModel,
+    risk: &Risk,
+    bars_per_day: usize,
+    points: &mut [Vec<f64>; LANES],
+) -> [KernelStats; LANES] {
+    let n = m.len();
+    assert!(sig.bars == n, "{} signals for {n} bars", sig.bars);
+    assert!(range.start <= range.end && range.end <= n, "range {range:?} of {n} bars");
+    let p = Params::new(cost, risk);
+    let (start, end) = (range.start, range.end);
+    let b = Bars {
+        open: &m.open[start..end],
+        high: &m.high[start..end],
+        low: &m.low[start..end],
+        close: &m.close[start..end],
+        sig: &sig.data[start * LANES..end * LANES],
+    };
+    let mut daily = Daily::new(points, end - start, bars_per_day.max(1));
+    let state = run_best(&b, &p, &mut daily);
+    daily.finish();
+    stats(&state, &p, if end > start { m.close[end - 1] } else { f64::NAN })
+}
+
+/// The account's constants, derived exactly as [`super::FuturesAccount::new`] does.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Params {
+    pub capital: f64,
+    pub cost: f64,
+    pub lev: f64,
+    pub open_rate: f64,
+    pub mm: f64,
+    pub sl: f64,
+    pub tp: f64,
+    pub sltp: bool,
+    pub liq: bool,
+}
+
+impl Params {
+    fn new(cost: &CostModel, risk: &Risk) -> Params {
+        let lev = risk.effective_leverage();
+        let c = cost.cost();
+        Params {
+            capital: cost.capital,
+            cost: c,
+            lev,
+            open_rate: 1.0 / lev + c,
+            mm: cost.maintenance_margin,
+            sl: risk.stop_loss,
+            tp: risk.take_profit,
+            sltp: risk.stop_loss > 0.0 || risk.take_profit > 0.0,
+            liq: lev > 1.0,
+        }
+    }
+
+    /// The initial `dd_limit` (the scalar account's refresh at `peak = capital`).
+    pub(crate) fn dd_limit0(&self) -> f64 {
+        if self.capital > 0.0 {
+            0.0 * self.capital * DD_SLACK
+        } else {
+            f64::INFINITY
+        }
+    }
+}
+
+/// The bars one lane loop visits: the candles of the range and its interleaved signals.
+#[derive(Clone, Copy)]
+pub(crate) struct Bars<'a> {
+    pub open: &'a [f64],
+    pub high: &'a [f64],
+    pub low: &'a [f64],
+    pub close: &'a [f64],
+    /// `close.len() * LANES` signals.
+    pub sig: &'a [i8],
+}
+
+/// The lanes' state after the last bar: what the totals are made of.
+#[derive(Clone, Copy)]
+pub(crate) struct End {
+    pub cash: F,
+    pub qty: F,
+    pub entry: F,
+    pub side: F,
+    pub trades: F,
+    pub wins: F,
+    pub liqs: F,
+    pub gp: F,
+    pub gl: F,
+    pub max_dd: F,
+}
+
+/// The daily equity points of every lane, sampled as [`super::DailySampler`] does.
+pub(crate) struct Daily<'a> {
+    pts: &'a mut [Vec<f64>; LANES],
+    bpd: usize,
+    next: usize,
+    last_bar: usize,
+    last: F,
+}
+
+impl<'a> Daily<'a> {
+    fn new(pts: &'a mut [Vec<f64>; LANES], len: usize, bpd: usize) -> Daily<'a> {
+        for v in pts.iter_mut() {
+            v.clear();
+            v.reserve(len / bpd + 2);
+        }
+        Daily { pts, bpd, next: 0, last_bar: len.wrapping_sub(1), last: [f64::NAN; LANES] }
+    }
+
+    /// Whether bar `k`'s equities are sampled.
+    #[inline(always)]
+    pub fn due(&self, k: usize) -> bool {
+        k == self.next || k == self.last_bar
+    }
+
+    /// Bar `k`'s equities (relative bar index); needed only when [`Self::due`].
+    #[inline(always)]
+    pub fn record(&mut self, k: usize, e: &F) {
+        if k == self.next {
+            for (v, &x) in self.pts.iter_mut().zip(e) {
+                v.push(x);
+            }
+            self.next += self.bpd;
+        }
+        if k == self.last_bar {
+            self.last = *e;
+        }
+    }
+
+    fn finish(self) {
+        for (v, &x) in self.pts.iter_mut().zip(&self.last) {
+            if v.len() == 1 {
+                v.push(x);
+            }
+        }
+    }
+}
+
+/// Dispatch to the fastest loop the CPU runs; all give the same bits.
+fn run_best(b: &Bars<'_>, p: &Params, daily: &mut Daily<'_>) -> End {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the CPU has the features the loop is compiled for.
+            return unsafe { avx512::run(b, p, daily) };
+        }
+    }
+    portable::run(b, p, daily)
+}
+
+/// The totals of each lane from its end state, as [`super::FuturesAccount::stats`].
+fn stats(end: &End, p: &Params, last_close: f64) -> [KernelStats; LANES] {
+    std::array::from_fn(|j| {
+        let final_equity = if end.side[j] == 0.0 {
+            end.cash[j]
+        } else {
+            let (aq, entry) = (end.qty[j].abs(), end.entry[j]);
+            let gross = if end.side[j] > 0.0 { (last_close - entry) * aq } else { (entry - last_close) * aq };
+            (end.cash[j] + aq * entry / p.lev) + (gross - p.cost * last_close * aq)
+        };
+        KernelStats {
+            final_equity,
+            max_drawdown: end.max_dd[j],
+            trades: end.trades[j] as u64,
+            wins: end.wins[j] as u64,
+            gross_profit: end.gp[j],
+            gross_loss: end.gl[j],
+            liquidations: end.liqs[j] as u64,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{metrics_range, Blocks, DailySampler};
+
+    /// A random walk with calm and wild stretches, gaps, and optional NaN / zero prices.
+    fn market(n: usize, seed: u64, holes: bool) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut state = seed;
+        let mut unit = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut o, mut h, mut l, mut c) = (vec![], vec![], vec![], vec![]);
+        let mut px = 100.0;
+        for i in 0..n {
+            let vol = if (i / 200) % 3 == 2 { 0.06 } else { 0.008 };
+            let open = if unit() < 0.02 { px * (1.0 + (unit() - 0.5) * 0.2) } else { px };
+            let close = open * (1.0 + vol * (unit() - 0.5) * 2.0);
+            let (mut hi, mut lo) = (open.max(close) * (1.0 + vol * unit()), open.min(close) * (1.0 - vol * unit()));
+            let mut cl = close;
+            if holes && unit() < 0.01 {
+                match (unit() * 3.0) as u32 {
+                    0 => cl = f64::NAN,
+                    1 => hi = f64::NAN,
+                    _ => lo = f64::NAN,
+                }
+            }
+            o.push(open);
+            h.push(hi);
+            l.push(lo);
+            c.push(cl);
+            px = if close.is_finite() { close } else { 100.0 };
+        }
+        (o, h, l, c)
+    }
+
+    fn signals(n: usize, seed: u64) -> Vec<Vec<i8>> {
+        let mut state = seed;
+        let mut unit = move || {
+            state = state.wrapping_mul(2862933555777941757).wrapping_add(3037000493);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        (0..LANES + 3)
+            .map(|k| {
+                let p = [0.5, 0.05, 0.01, 0.9, 0.2][k % 5];
+                let period = 5 + 13 * k;
+                (0..n)
+                    .map(|i| match k % 3 {
+                        0 => if (i / period) % 2 == 0 { 1 } else { -1 },
+                        1 => if unit() < p { if unit() < 0.5 { 1 } else { -1 } } else { 0 },
+                        _ => [1, 0, -1, 2, 0][(unit() * 5.0) as usize],
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Compare every lane with the scalar kernel; returns the (liquidations, trades) seen.
+    fn check(n: usize, seed: u64, holes: bool) -> (u64, u64) {
+        let (o, h, l, c) = market(n, seed, holes);
+        let sigs = signals(n, seed ^ 0x55);
+        let cost = CostModel::default();
+        let mut blocks = Blocks::default();
+        let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
+        let mut scratch = MetricsScratch::default();
+        let mut lanes = LaneScratch::default();
+        let mut got = Vec::new();
+        let (mut liquidations, mut trades) = (0u64, 0u64);
+        let ranges = [0..n, 0..0, n / 3..n, n / 2..n / 2 + 1, 7.min(n)..(n * 2 / 3).max(7.min(n))];
+        for lev in [1.0, 3.0, 20.0, 125.0] {
+            for (sl, tp) in [(0.0, 0.0), (0.005, 0.015), (0.02, 0.0), (0.0, 0.03), (0.1, 0.3)] {
+                let risk = Risk::new(sl, tp, lev).unwrap();
+                for group in sigs.chunks(LANES) {
+                    let refs: Vec<&[i8]> = group.iter().map(|s| s.as_slice()).collect();
+                    let mut il = Interleaved::default();
+                    il.fill(&refs);
+                    for r in &ranges {
+                        for bpd in [1usize, 24] {
+                            metrics_lanes(&m, r.clone(), &il, &cost, &risk, bpd, &mut lanes, &mut got);
+                            assert_eq!(got.len(), group.len());
+                            liquidations += got.iter().map(|g| g.liquidations).sum::<u64>();
+                            trades += got.iter().map(|g| g.trades).sum::<u64>();
+                            for (j, s) in group.iter().enumerate() {
+                                let want = metrics_range(&m, r.clone(), s, &cost, &risk, bpd, &mut scratch);
+                                assert_eq!(
+                                    format!("{:?}", got[j]),
+                                    format!("{want:?}"),
+                                    "n {n} seed {seed} holes {holes} lev {lev} sl {sl} tp {tp} range {r:?} bpd {bpd} lane {j}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        (liquidations, trades)
+    }
+
+    /// Totals of the checks, to see they exercise what they claim to.
+    #[test]
+    fn lanes_equal_the_scalar_kernel() {
+        let (mut liquidations, mut trades) = (0, 0);
+        for (n, seed) in [(1, 1), (2, 2), (25, 3), (700, 4), (3000, 5)] {
+            let (l, t) = check(n, seed, false);
+            liquidations += l;
+            trades += t;
+        }
+        assert!(liquidations > 100 && trades > 100_000, "{liquidations} liquidations, {trades} trades");
+    }
+
+    #[test]
+    fn lanes_equal_the_scalar_kernel_on_nan_and_gaps() {
+        for (n, seed) in [(50, 6), (1500, 7)] {
+            check(n, seed, true);
+        }
+    }
+
+    /// The portable loop (what CPUs without AVX-512 run) gives the same bits as the loop
+    /// this CPU runs, on every lane.
+    #[test]
+    fn portable_loop_equals_the_dispatched_one() {
+        let n = 2500;
+        let (o, h, l, c) = market(n, 12, true);
+        let sigs = signals(n, 21);
+        let refs: Vec<&[i8]> = sigs.iter().take(LANES).map(|s| s.as_slice()).collect();
+        let mut il = Interleaved::default();
+        il.fill(&refs);
+        let cost = CostModel::default();
+        for (sl, tp, lev) in [(0.0, 0.0, 1.0), (0.005, 0.015, 1.0), (0.01, 0.03, 50.0), (0.0, 0.02, 5.0)] {
+            let p = Params::new(&cost, &Risk::new(sl, tp, lev).unwrap());
+            let b = Bars { open: &o, high: &h, low: &l, close: &c, sig: &il.data };
+            let (mut pa, mut pb): ([Vec<f64>; LANES], [Vec<f64>; LANES]) = Default::default();
+            let mut da = Daily::new(&mut pa, n, 24);
+            let ea = run_best(&b, &p, &mut da);
+            da.finish();
+            let mut db = Daily::new(&mut pb, n, 24);
+            let eb = portable::run(&b, &p, &mut db);
+            db.finish();
+            let bits = |e: &End| -> Vec<u64> {
+                [e.cash, e.qty, e.entry, e.side, e.trades, e.wins, e.liqs, e.gp, e.gl, e.max_dd].iter().flatten().map(|x| x.to_bits()).collect()
+            };
+            assert_eq!(bits(&ea), bits(&eb), "sl {sl} tp {tp} lev {lev}");
+            let pbits = |p: &[Vec<f64>; LANES]| -> Vec<u64> { p.iter().flatten().map(|x| x.to_bits()).collect() };
+            assert_eq!(pbits(&pa), pbits(&pb));
+            assert!(eb.trades.iter().sum::<f64>() > 0.0);
+        }
+    }
+
+    #[test]
+    fn daily_points_follow_the_sampler() {
+        let (o, h, l, c) = market(100, 9, false);
+        let sigs = signals(100, 3);
+        let mut blocks = Blocks::default();
+        let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
+        let mut il = Interleaved::default();
+        il.fill(&[&sigs[0], &sigs[1]]);
+        let mut pts: [Vec<f64>; LANES] = Default::default();
+        let cost = CostModel::default();
+        let risk = Risk::new(0.01, 0.03, 2.0).unwrap();
+        run_lanes(&m, 10..90, &il, &cost, &risk, 24, &mut pts);
+        for (j, s) in sigs[..2].iter().enumerate() {
+            let mut sampler = DailySampler::new(80, 24);
+            crate::kernel::backtest_range(&m, 10..90, s, &cost, &risk, &mut sampler);
+            assert_eq!(pts[j], sampler.into_points(), "lane {j}");
+        }
+    }
+}
