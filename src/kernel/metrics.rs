@@ -174,10 +174,46 @@ pub fn py_round(x: f64, ndigits: i32) -> f64 {
         return 0.0 * x.signum();
     }
     if ndigits >= 0 {
-        // Rust's fixed-precision formatting is exact and rounds ties to even.
-        return format!("{:.*}", ndigits as usize, x).parse().unwrap_or(x);
+        if let Some(r) = round_fast(x, ndigits) {
+            return r;
+        }
+        return round_by_formatting(x, ndigits);
     }
     round_left_of_point(x, ndigits.unsigned_abs() as i32)
+}
+
+/// `round(x, ndigits)` for `ndigits >= 0` through Rust's fixed-precision formatting, which
+/// is exact and rounds ties to even.
+fn round_by_formatting(x: f64, ndigits: i32) -> f64 {
+    format!("{:.*}", ndigits as usize, x).parse().unwrap_or(x)
+}
+
+/// Powers of ten a double holds exactly.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22,
+];
+
+/// `round(x, ndigits)` without formatting when that is certain to give Python's value:
+/// `y = x * 10^n` is within half an ulp of the exact product, so unless `y` lies within a
+/// few ulps of a half-integer, the nearest integer `k` to `y` is the nearest to the exact
+/// product (ties cannot occur), and `k / 10^n` — one correctly rounded division of exact
+/// operands — is the double nearest to the decimal result, as Python's `strtod` reads it.
+/// `None` for near-ties and magnitudes where this does not hold.
+fn round_fast(x: f64, ndigits: i32) -> Option<f64> {
+    let p = *POW10.get(usize::try_from(ndigits).ok()?)?;
+    let y = x * p;
+    // Below 2^52 every half-integer is a double and `y - trunc(y)` is exact.
+    if !(y.abs() < 4_503_599_627_370_496.0) {
+        return None;
+    }
+    let frac = (y - y.trunc()).abs();
+    let margin = y.abs() * (4.0 * f64::EPSILON) + f64::MIN_POSITIVE;
+    if (frac - 0.5).abs() <= margin {
+        return None;
+    }
+    // `round` keeps the sign of zero, as Python does (`round(-0.001, 2) == -0.0`).
+    Some(y.round() / p)
 }
 
 /// `round(x, -k)`: keep the significant digits down to `10^k`.
@@ -233,6 +269,50 @@ mod tests {
         }
         assert!(py_round(f64::NAN, 4).is_nan());
         assert_eq!(py_round(f64::INFINITY, 2), f64::INFINITY);
+    }
+
+    /// The fast path gives the formatting path's bits wherever it answers, and answers
+    /// almost everywhere.
+    #[test]
+    fn fast_rounding_equals_formatting() {
+        let mut state = 99u64;
+        let mut next = move || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state
+        };
+        let mut answered = 0;
+        let total = 400_000;
+        for k in 0..total {
+            let r = next();
+            let n = (r % 11) as i32;
+            let x = match k % 4 {
+                // Uniform mantissas over many magnitudes, both signs.
+                0 | 1 => {
+                    let m = (next() >> 11) as f64 / (1u64 << 53) as f64;
+                    let e = ((r >> 8) % 40) as i32 - 20;
+                    let s = if r & 1 == 0 { 1.0 } else { -1.0 };
+                    s * m * 10f64.powi(e)
+                }
+                // Decimal half-way points and their neighbours.
+                2 => {
+                    let q = ((next() % 2_000_000) as f64 + 0.5) / 10f64.powi(n);
+                    match (r >> 20) % 3 {
+                        0 => q,
+                        1 => f64::from_bits(q.to_bits() + 1),
+                        _ => f64::from_bits(q.to_bits() - 1),
+                    }
+                }
+                // Metric-like values: ratios and money.
+                _ => ((next() % 10_000_000) as f64 / 7.0 - 700_000.0) / 1000.0,
+            };
+            if let Some(fast) = round_fast(x, n) {
+                answered += 1;
+                let slow = round_by_formatting(x, n);
+                assert_eq!(fast.to_bits(), slow.to_bits(), "round({x:e}, {n}): fast {fast:e}, formatted {slow:e}");
+            }
+        }
+        // Near-ties (a quarter of the cases) and products beyond 2^52 go to formatting.
+        assert!(answered > total / 2, "{answered} of {total}");
     }
 
     fn stats(final_equity: f64, trades: u64, wins: u64, gp: f64, gl: f64) -> KernelStats {

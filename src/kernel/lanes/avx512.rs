@@ -261,12 +261,11 @@ fn step<const LIQ: bool, const SLTP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, b
     a.peak = _mm512_mask_mov_pd(a.peak, rise, eq);
     let drop = _mm512_sub_pd(a.peak, eq);
     let need = !rise & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(drop, a.dd_limit);
-    if (need | rise) != 0 {
-        let positive = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a.peak, zero);
-        let dd = _mm512_div_pd(drop, a.peak);
-        let raise = need & positive & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(dd, a.max_dd);
-        a.max_dd = _mm512_mask_mov_pd(a.max_dd, raise, dd);
-        a.dd_limit = _mm512_mask_blend_pd(positive, k.inf, _mm512_mul_pd(_mm512_mul_pd(a.max_dd, a.peak), k.slack));
-    }
+    // Branch-free: whether a lane needs the division changes from bar to bar unpredictably.
+    let positive = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a.peak, zero);
+    let dd = _mm512_div_pd(drop, a.peak);
+    let raise = need & positive & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(dd, a.max_dd);
+    a.max_dd = _mm512_mask_mov_pd(a.max_dd, raise, dd);
+    a.dd_limit = _mm512_mask_blend_pd(positive, k.inf, _mm512_mul_pd(_mm512_mul_pd(a.max_dd, a.peak), k.slack));
     eq
 }
