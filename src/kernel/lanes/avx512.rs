@@ -60,6 +60,8 @@ struct Acc {
     base: __m512d,
     buy: __mmask8,
     sell: __mmask8,
+    /// Lanes holding a position.
+    held: __mmask8,
     trades: __m512d,
     wins: __m512d,
     liqs: __m512d,
@@ -123,6 +125,7 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
         base: set(p.capital + 0.0),
         buy: 0,
         sell: 0,
+        held: 0,
         trades: zero,
         wins: zero,
         liqs: zero,
@@ -134,7 +137,9 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
     };
     let mut acc = [fresh; GROUPS];
     let mut e: F = [0.0; LANES];
-    for i in 0..n {
+    let rows = b.sig.chunks_exact(LANES);
+    let mut i = 0;
+    while i < n {
         let bar = Bar { o: set(b.open[i]), h: set(b.high[i]), l: set(b.low[i]), c: set(b.close[i]), o_rate: set(b.open[i] * p.open_rate) };
         let mut eq = [zero; GROUPS];
         for (g, a) in acc.iter_mut().enumerate() {
@@ -149,6 +154,19 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
                 store(*v, &mut e[g * WIDTH..]);
             }
             daily.record(i, &e);
+        }
+        i += 1;
+        // Every lane flat with no fill pending: nothing changes until a lane's signal is
+        // non-zero again; each bar's equity is the lane's cash, which the drawdown has seen.
+        if SLTP && acc.iter().all(|a| a.held | a.buy | a.sell == 0) {
+            let quiet = rows.clone().skip(i).take_while(|r| r.iter().all(|&x| x == 0)).count();
+            if quiet > 0 {
+                for (g, a) in acc.iter().enumerate() {
+                    store(a.base, &mut e[g * WIDTH..]);
+                }
+                daily.span(i, i + quiet, &e);
+                i += quiet;
+            }
         }
     }
     let mut end = End { cash: e, qty: e, entry: e, side: e, trades: e, wins: e, liqs: e, gp: e, gl: e, max_dd: e };
@@ -216,6 +234,14 @@ fn step<const LIQ: bool, const SLTP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, b
     // Step 4's condition on the state before this bar (a level exit clears it): a buy
     // when not long, a sell when not short.
     let ex = !liqd & !hit & ((a.buy & !long) | (a.sell & !short));
+    if liqd | hit | ex == 0 {
+        // No lane trades on this bar: only the equity and the pending signal change.
+        let eq = _mm512_mask_blend_pd(hold, base, _mm512_add_pd(base, _mm512_mul_pd(_mm512_sub_pd(c, entry), qty)));
+        a.buy = buy;
+        a.sell = sell;
+        track_drawdown(a, k, eq);
+        return eq;
+    }
     // One close at most per bar: at the level, or at the open for a reversal.
     let closes = hit | (ex & hold);
     let x = if SLTP { _mm512_mask_blend_pd(hit, o, _mm512_mask_blend_pd(hit_sl, tp_px, sl_px)) } else { o };
@@ -256,16 +282,24 @@ fn step<const LIQ: bool, const SLTP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, b
     a.base = _mm512_mask_blend_pd(opens, base_flat, _mm512_add_pd(cash_open, new_margin));
     a.buy = buy;
     a.sell = sell;
-    // Drawdown: a new peak, or a drop the pre-check cannot rule out.
+    a.held = (hold & kept) | opens;
+    track_drawdown(a, k, eq);
+    eq
+}
+
+/// Step 3's drawdown: a new peak, or a drop the pre-check cannot rule out.
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+fn track_drawdown(a: &mut Acc, k: &Consts, eq: __m512d) {
     let rise = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(eq, a.peak);
     a.peak = _mm512_mask_mov_pd(a.peak, rise, eq);
     let drop = _mm512_sub_pd(a.peak, eq);
     let need = !rise & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(drop, a.dd_limit);
-    // Branch-free: whether a lane needs the division changes from bar to bar unpredictably.
-    let positive = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a.peak, zero);
-    let dd = _mm512_div_pd(drop, a.peak);
-    let raise = need & positive & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(dd, a.max_dd);
-    a.max_dd = _mm512_mask_mov_pd(a.max_dd, raise, dd);
+    let positive = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a.peak, k.zero);
+    if need != 0 {
+        let dd = _mm512_div_pd(drop, a.peak);
+        let raise = need & positive & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(dd, a.max_dd);
+        a.max_dd = _mm512_mask_mov_pd(a.max_dd, raise, dd);
+    }
     a.dd_limit = _mm512_mask_blend_pd(positive, k.inf, _mm512_mul_pd(_mm512_mul_pd(a.max_dd, a.peak), k.slack));
-    eq
 }

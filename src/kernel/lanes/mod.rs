@@ -238,6 +238,20 @@ impl<'a> Daily<'a> {
         }
     }
 
+    /// Bars `from..to` all with equities `e`.
+    #[inline]
+    pub fn span(&mut self, from: usize, to: usize, e: &F) {
+        while self.next < to {
+            for (v, &x) in self.pts.iter_mut().zip(e) {
+                v.push(x);
+            }
+            self.next += self.bpd;
+        }
+        if (from..to).contains(&self.last_bar) {
+            self.last = *e;
+        }
+    }
+
     fn finish(self) {
         for (v, &x) in self.pts.iter_mut().zip(&self.last) {
             if v.len() == 1 {
