@@ -8,7 +8,13 @@ use arrow::array::{ArrayRef, AsArray};
 use arrow::datatypes::{DataType, Float64Type};
 
 use super::common::{load_candles, open_lake, runtime};
-use super::sweeping::{print_ranking, ranking_sql, sweep_one};
+use futures::StreamExt;
+use indicatif::{MultiProgress, ProgressDrawTarget};
+
+use super::sweeping::{print_ranking, ranking_sql, sweep_one_in};
+
+/// Series swept at the same time.
+const SERIES_IN_FLIGHT: usize = 2;
 use super::Globals;
 use crate::binance::Market;
 use crate::kernel::Risk;
@@ -118,11 +124,32 @@ pub fn execute_observed(plan: &PipelinePlan, g: &Globals, format: Format, series
     rt.block_on(async {
         let started = std::time::Instant::now();
         let mut combos = 0;
-        for (i, symbol) in plan.data.symbols.iter().enumerate() {
+        // Two series side by side: one's serial moments (setup, deduplication, the last
+        // chunk's tail) leave the cores to the other. Every sweep runs to its end, so none
+        // is left half-written; the first error (in symbol order) is reported.
+        let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let lake_ref = &lake;
+        let bars_ref = &bars;
+        let mut results = futures::stream::iter(plan.data.symbols.iter().map(|symbol| {
             let params = SweepParams { symbol: symbol.clone(), timeframe: plan.data.interval, limit: plan.data.limit, spec: plan.sweep.clone() };
-            let s = sweep_one(&lake, &params, g.quiet).await?;
-            combos += s.combos * s.levels;
-            series_done(i + 1);
+            async move { sweep_one_in(lake_ref, &params, g.quiet, bars_ref).await }
+        }))
+        .buffered(SERIES_IN_FLIGHT);
+        let mut first_error = None;
+        let mut done = 0;
+        while let Some(r) = results.next().await {
+            done += 1;
+            match r {
+                Ok(s) => combos += s.combos * s.levels,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+            series_done(done);
+        }
+        drop(results);
+        if let Some(e) = first_error {
+            return Err(e);
         }
         if !g.quiet {
             let secs = started.elapsed().as_secs_f64();

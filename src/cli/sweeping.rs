@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use arrow::record_batch::RecordBatch;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::lake::Lake;
 use crate::output::{emit, Format};
@@ -14,7 +14,12 @@ use crate::sweep::run::{run_sweep, SweepSummary};
 
 /// Sweep one series into the lake, showing progress on stderr unless `quiet`.
 pub async fn sweep_one(lake: &Lake, params: &SweepParams, quiet: bool) -> anyhow::Result<SweepSummary> {
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()) };
+    sweep_one_in(lake, params, quiet, &MultiProgress::with_draw_target(ProgressDrawTarget::stderr())).await
+}
+
+/// [`sweep_one`] with its progress bar among `bars` (sweeps running side by side).
+pub async fn sweep_one_in(lake: &Lake, params: &SweepParams, quiet: bool, bars: &MultiProgress) -> anyhow::Result<SweepSummary> {
+    let bar = if quiet { ProgressBar::hidden() } else { bars.add(ProgressBar::new(0)) };
     bar.set_style(
         ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} combos {per_sec} eta {eta}")
             .expect("static template")
@@ -38,7 +43,7 @@ pub async fn sweep_one(lake: &Lake, params: &SweepParams, quiet: bool) -> anyhow
     let s = summary?;
     if !quiet {
         let rate = (s.combos * s.levels) as f64 / s.seconds.max(1e-9);
-        eprintln!(
+        let line = format!(
             "{} {}: {} combinations x {} levels in {:.2} s ({:.0} combination-levels/s); wrote mega {} rows{} (run `{}`)",
             s.symbol,
             s.timeframe,
@@ -50,6 +55,7 @@ pub async fn sweep_one(lake: &Lake, params: &SweepParams, quiet: bool) -> anyhow
             if s.wf_rows + s.window_rows > 0 { format!(", wf {} rows, wf_windows {} rows", s.wf_rows, s.window_rows) } else { String::new() },
             s.run
         );
+        bars.suspend(|| eprintln!("{line}"));
     }
     Ok(s)
 }

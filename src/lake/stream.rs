@@ -9,7 +9,9 @@ use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::AsyncArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use arrow::datatypes::DataType;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use std::sync::Arc;
 
 use super::{paths, Lake, LakeError};
@@ -39,11 +41,16 @@ impl Lake {
         let tmp_name = format!("_{file_name}.{}.inprogress", std::process::id());
         let tmp = paths::partition_file(table, partition, &tmp_name)?;
         let store = self.store();
-        let props = WriterProperties::builder()
+        // Dictionaries pay off for the repeated text columns (symbol, strategy, params...);
+        // numbers are mostly distinct, and hashing every one of them costs more than it saves.
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
             .set_max_row_group_row_count(Some(ROW_GROUP))
-            .build();
-        let writer = AsyncArrowWriter::try_new(BufWriter::new(store.clone(), tmp.clone()), schema, Some(props))?;
+            .set_dictionary_enabled(false);
+        for f in schema.fields().iter().filter(|f| matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8)) {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), true);
+        }
+        let writer = AsyncArrowWriter::try_new(BufWriter::new(store.clone(), tmp.clone()), schema, Some(props.build()))?;
         Ok(PartitionWriter { store, tmp, dest, writer: Some(writer), rows: 0 })
     }
 }

@@ -52,8 +52,22 @@ impl Interleaved {
         self.lanes = signals.len();
         self.data.clear();
         self.data.resize(n * LANES, 0);
-        for (i, row) in self.data.chunks_exact_mut(LANES).enumerate() {
-            for (x, s) in row.iter_mut().zip(signals) {
+        // Eight bars at a time: one word per lane, then its bytes into the eight rows.
+        let full = n / 8 * 8;
+        for (blk, rows) in self.data[..full * LANES].chunks_exact_mut(8 * LANES).enumerate() {
+            let mut words = [0u64; LANES];
+            for (w, s) in words.iter_mut().zip(signals) {
+                let b: [i8; 8] = s[blk * 8..blk * 8 + 8].try_into().expect("eight bars");
+                *w = u64::from_le_bytes(b.map(|x| x as u8));
+            }
+            for (r, row) in rows.chunks_exact_mut(LANES).enumerate() {
+                for (x, w) in row.iter_mut().zip(&words) {
+                    *x = (w >> (8 * r)) as u8 as i8;
+                }
+            }
+        }
+        for i in full..n {
+            for (x, s) in self.data[i * LANES..(i + 1) * LANES].iter_mut().zip(signals) {
                 *x = s[i];
             }
         }
@@ -444,6 +458,23 @@ mod tests {
             let pbits = |p: &[Vec<f64>; LANES]| -> Vec<u64> { p.iter().flatten().map(|x| x.to_bits()).collect() };
             assert_eq!(pbits(&pa), pbits(&pb));
             assert!(eb.trades.iter().sum::<f64>() > 0.0);
+        }
+    }
+
+    #[test]
+    fn interleaving_puts_bar_i_lane_j_at_i_lanes_plus_j() {
+        for n in [0usize, 1, 7, 8, 9, 31] {
+            let sigs: Vec<Vec<i8>> = (0..5).map(|j| (0..n).map(|i| ((i * 7 + j * 3) % 5) as i8 - 2).collect()).collect();
+            let refs: Vec<&[i8]> = sigs.iter().map(|s| s.as_slice()).collect();
+            let mut il = Interleaved::default();
+            il.fill(&refs);
+            assert_eq!((il.bars(), il.lanes(), il.data.len()), (n, 5, n * LANES));
+            for i in 0..n {
+                for j in 0..LANES {
+                    let want = if j < 5 { sigs[j][i] } else { 0 };
+                    assert_eq!(il.data[i * LANES + j], want, "n {n} bar {i} lane {j}");
+                }
+            }
         }
     }
 
