@@ -7,6 +7,7 @@
 //! combination-bars/s). Candles come from `$QM_REFERENCE_DIR/candles` (default
 //! `/work/shared/reference`).
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -18,9 +19,14 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use qm::candles::Candles;
-use qm::kernel::{backtest_metrics, backtest_metrics_with, Blocks, CostModel, Market as Prepared, MetricsScratch, Risk, Scratch};
+use qm::kernel::{
+    backtest_metrics, backtest_metrics_with, metrics_lanes, Blocks, CostModel, Interleaved, LaneScratch, Market as Prepared, MetricsScratch,
+    Risk, Scratch, LANES,
+};
 use qm::strategies::{quantmuse_grid, signals_into, strategy_grid, Combo, IndicatorCache, STRATEGIES};
-use qm::sweep::evaluate::evaluate;
+use qm::synth::{generate, SynthSpec};
+use qm::timeframe::Timeframe;
+use qm::sweep::evaluate::{evaluate, evaluate_lanes, LaneBuffers};
 use qm::sweep::{walk_forward, wf_windows};
 
 /// Combinations sampled per strategy family (first, spread, last).
@@ -138,6 +144,29 @@ fn bench_backtests(c: &mut Criterion) {
                     }
                 })
             });
+            // The lane kernel the sweep runs: the same signals, LANES at a time.
+            let groups: Vec<Interleaved> = m
+                .signals
+                .chunks(LANES)
+                .map(|ch| {
+                    let refs: Vec<&[i8]> = ch.iter().map(|s| s.as_slice()).collect();
+                    let mut il = Interleaved::default();
+                    il.fill(&refs);
+                    il
+                })
+                .collect();
+            let mut blocks = Blocks::default();
+            let mk = Prepared::prepare(&cd.open, &cd.high, &cd.low, &cd.close, &mut blocks).unwrap();
+            let mut lanes = LaneScratch::default();
+            let mut out = Vec::new();
+            g.bench_function(BenchmarkId::new("lanes", name), |b| {
+                b.iter(|| {
+                    for il in &groups {
+                        metrics_lanes(&mk, 0..n, black_box(il), &cost, &risk, m.bars_per_day, &mut lanes, &mut out);
+                        black_box(&out);
+                    }
+                })
+            });
         }
         g.finish();
 
@@ -161,6 +190,22 @@ fn bench_backtests(c: &mut Criterion) {
                 })
             });
         }
+        // The same on the lane kernel, as the sweep runs it.
+        for lev in [1.0, 10.0] {
+            let lv = levels(lev);
+            g.throughput(Throughput::Elements(((n + wf_bars) * lv.len() * m.signals.len()) as u64));
+            let mut blocks = Blocks::default();
+            let mk = Prepared::prepare(&cd.open, &cd.high, &cd.low, &cd.close, &mut blocks).unwrap();
+            let mut buf = LaneBuffers::default();
+            g.bench_function(BenchmarkId::new("lanes_levels3_full_wf5", format!("lev{lev}")), |b| {
+                b.iter(|| {
+                    for ch in m.signals.chunks(LANES) {
+                        let refs: Vec<&[i8]> = ch.iter().map(|s| s.as_slice()).collect();
+                        black_box(evaluate_lanes(&mk, black_box(&refs), &lv, &windows, &cost, m.bars_per_day, &mut buf).unwrap());
+                    }
+                })
+            });
+        }
         // Walk-forward of one combination at one level through the per-call API.
         let risk = Risk { stop_loss: 0.01, take_profit: 0.03, leverage: 1.0 };
         g.throughput(Throughput::Elements((wf_bars * m.signals.len()) as u64));
@@ -173,6 +218,54 @@ fn bench_backtests(c: &mut Criterion) {
         });
         g.finish();
     }
+}
+
+/// The lane kernel over the distinct signals of the whole `quantmuse` grid (in grid order, as
+/// the sweep groups them) on 15,000 synthetic 1h candles: the sweep's kernel workload at each
+/// level, full period only.
+fn bench_grid(c: &mut Criterion) {
+    let candles = generate(&SynthSpec { symbol: "BTCUSDT".into(), tf: "1h".parse::<Timeframe>().unwrap(), bars: 15_000, seed: 11, start: None }).unwrap();
+    let n = candles.len();
+    let cache = IndicatorCache::new(&candles);
+    let mut seen = HashSet::new();
+    let mut signals: Vec<Vec<i8>> = Vec::new();
+    for combo in quantmuse_grid() {
+        let mut s = vec![0i8; n];
+        signals_into(&combo, &cache, &mut s);
+        if seen.insert(s.clone()) {
+            signals.push(s);
+        }
+    }
+    drop(seen);
+    let groups: Vec<Interleaved> = signals
+        .chunks(LANES)
+        .map(|ch| {
+            let refs: Vec<&[i8]> = ch.iter().map(|s| s.as_slice()).collect();
+            let mut il = Interleaved::default();
+            il.fill(&refs);
+            il
+        })
+        .collect();
+    let mut blocks = Blocks::default();
+    let mk = Prepared::prepare(&candles.open, &candles.high, &candles.low, &candles.close, &mut blocks).unwrap();
+    let cost = CostModel::default();
+    let mut g = c.benchmark_group(format!("grid/synth_1h ({} distinct signals)", signals.len()));
+    g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
+    g.throughput(Throughput::Elements((n * signals.len()) as u64));
+    let mut lanes = LaneScratch::default();
+    let mut out = Vec::new();
+    for (sl, tp) in [(0.0, 0.0), (0.005, 0.015), (0.01, 0.03), (0.02, 0.06)] {
+        let risk = Risk { stop_loss: sl, take_profit: tp, leverage: 1.0 };
+        g.bench_function(BenchmarkId::new("lanes", format!("sl{sl}_tp{tp}")), |b| {
+            b.iter(|| {
+                for il in &groups {
+                    metrics_lanes(&mk, 0..n, black_box(il), &cost, &risk, 24, &mut lanes, &mut out);
+                    black_box(&out);
+                }
+            })
+        });
+    }
+    g.finish();
 }
 
 fn bench_signals(c: &mut Criterion) {
@@ -202,5 +295,5 @@ fn bench_signals(c: &mut Criterion) {
     assert_eq!(total, 17_273);
 }
 
-criterion_group!(benches, bench_backtests, bench_signals);
+criterion_group!(benches, bench_backtests, bench_grid, bench_signals);
 criterion_main!(benches);
