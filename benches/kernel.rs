@@ -90,6 +90,19 @@ fn market(label: &'static str, file: &str, bars_per_day: usize, combos: &[Combo]
     Market { label, candles, bars_per_day, signals }
 }
 
+/// The signals in lane groups, as the sweep interleaves them.
+fn lane_groups(signals: &[Vec<i8>]) -> Vec<Interleaved> {
+    signals
+        .chunks(LANES)
+        .map(|ch| {
+            let refs: Vec<&[i8]> = ch.iter().map(|s| s.as_slice()).collect();
+            let mut il = Interleaved::default();
+            il.fill(&refs);
+            il
+        })
+        .collect()
+}
+
 fn configs() -> [(&'static str, Risk); 4] {
     [
         ("lev1", Risk { stop_loss: 0.0, take_profit: 0.0, leverage: 1.0 }),
@@ -145,16 +158,7 @@ fn bench_backtests(c: &mut Criterion) {
                 })
             });
             // The lane kernel the sweep runs: the same signals, LANES at a time.
-            let groups: Vec<Interleaved> = m
-                .signals
-                .chunks(LANES)
-                .map(|ch| {
-                    let refs: Vec<&[i8]> = ch.iter().map(|s| s.as_slice()).collect();
-                    let mut il = Interleaved::default();
-                    il.fill(&refs);
-                    il
-                })
-                .collect();
+            let groups = lane_groups(&m.signals);
             let mut blocks = Blocks::default();
             let mk = Prepared::prepare(&cd.open, &cd.high, &cd.low, &cd.close, &mut blocks).unwrap();
             let mut lanes = LaneScratch::default();
@@ -237,15 +241,7 @@ fn bench_grid(c: &mut Criterion) {
         }
     }
     drop(seen);
-    let groups: Vec<Interleaved> = signals
-        .chunks(LANES)
-        .map(|ch| {
-            let refs: Vec<&[i8]> = ch.iter().map(|s| s.as_slice()).collect();
-            let mut il = Interleaved::default();
-            il.fill(&refs);
-            il
-        })
-        .collect();
+    let groups = lane_groups(&signals);
     let mut blocks = Blocks::default();
     let mk = Prepared::prepare(&candles.open, &candles.high, &candles.low, &candles.close, &mut blocks).unwrap();
     let cost = CostModel::default();
