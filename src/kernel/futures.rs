@@ -12,10 +12,55 @@ use super::observer::{ExitReason, Observer, Side, Trade};
 use super::KernelStats;
 
 /// Share of the cash committed to a new position.
-const SIZE_FRACTION: f64 = 0.95;
+pub(crate) const SIZE_FRACTION: f64 = 0.95;
 
 /// Relative slack of the drawdown pre-check: far above the rounding error of one product.
-const DD_SLACK: f64 = 1.0 - 1e-12;
+pub(crate) const DD_SLACK: f64 = 1.0 - 1e-12;
+
+/// The account's constants, derived once from the cost model and the risk settings; the
+/// scalar account and the lane kernel both start from them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AccountTerms {
+    pub capital: f64,
+    /// `commission + slippage`.
+    pub cost: f64,
+    /// The effective leverage (`>= 1`).
+    pub lev: f64,
+    /// `1/lev + cost`, the cash needed per unit of notional at a fill.
+    pub open_rate: f64,
+    pub mm: f64,
+    pub sl: f64,
+    pub tp: f64,
+    pub sltp: bool,
+    pub liq: bool,
+}
+
+impl AccountTerms {
+    pub(crate) fn new(cost: &CostModel, risk: &Risk) -> AccountTerms {
+        let lev = risk.effective_leverage();
+        let c = cost.cost();
+        AccountTerms {
+            capital: cost.capital,
+            cost: c,
+            lev,
+            open_rate: 1.0 / lev + c,
+            mm: cost.maintenance_margin,
+            sl: risk.stop_loss,
+            tp: risk.take_profit,
+            sltp: risk.stop_loss > 0.0 || risk.take_profit > 0.0,
+            liq: lev > 1.0,
+        }
+    }
+
+    /// The drawdown pre-check's limit of a fresh account (`max_dd = 0`, `peak = capital`).
+    pub(crate) fn initial_dd_limit(&self) -> f64 {
+        if self.capital > 0.0 {
+            0.0 * self.capital * DD_SLACK
+        } else {
+            f64::INFINITY
+        }
+    }
+}
 
 /// Slack of the liquidation pre-check, as a fraction of the entry price: far above the
 /// rounding error of the exact test, far below any price move that matters.
@@ -75,21 +120,21 @@ impl FuturesAccount {
     /// A fresh account holding `cost.capital` in cash. Inputs are assumed valid
     /// (see [`CostModel::validate`], [`Risk::validate`]).
     pub fn new(cost: &CostModel, risk: &Risk) -> FuturesAccount {
-        let lev = risk.effective_leverage();
-        let c = cost.cost();
+        let t = AccountTerms::new(cost, risk);
+        let (lev, mm) = (t.lev, t.mm);
         let mut a = FuturesAccount {
-            cost: c,
+            cost: t.cost,
             lev,
-            open_rate: 1.0 / lev + c,
-            mm: cost.maintenance_margin,
-            sl: risk.stop_loss,
-            tp: risk.take_profit,
-            sltp: risk.stop_loss > 0.0 || risk.take_profit > 0.0,
-            liq: lev > 1.0,
+            open_rate: t.open_rate,
+            mm,
+            sl: t.sl,
+            tp: t.tp,
+            sltp: t.sltp,
+            liq: t.liq,
             // From margin + (w - entry)*|qty| <= |qty|*w*mm with margin = |qty|*entry/lev:
             // w <= entry*(1 - 1/lev)/(1 - mm) (long), w >= entry*(1 + 1/lev)/(1 + mm) (short).
-            liq_long: (1.0 - 1.0 / lev) / (1.0 - cost.maintenance_margin) + LIQ_SLACK,
-            liq_short: (1.0 + 1.0 / lev) / (1.0 + cost.maintenance_margin) - LIQ_SLACK,
+            liq_long: (1.0 - 1.0 / lev) / (1.0 - mm) + LIQ_SLACK,
+            liq_short: (1.0 + 1.0 / lev) / (1.0 + mm) - LIQ_SLACK,
             cash: cost.capital,
             qty: 0.0,
             entry: 0.0,

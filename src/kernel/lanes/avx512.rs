@@ -133,7 +133,7 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
         gl: zero,
         peak: set(p.capital),
         max_dd: zero,
-        dd_limit: set(p.dd_limit0()),
+        dd_limit: set(p.initial_dd_limit()),
     };
     let mut acc = [fresh; GROUPS];
     let mut e: F = [0.0; LANES];

@@ -1,6 +1,7 @@
 //! The futures kernel over [`LANES`] signals at once, in lockstep: every bar is processed
 //! for all lanes with the same branch-free arithmetic, so the compiler turns each step into
-//! vector instructions (AVX-512 or AVX2 when the CPU has them, chosen at run time).
+//! vector instructions (AVX-512 when the CPU has it, chosen at run time; a portable loop
+//! otherwise).
 //!
 //! Each lane computes exactly what [`super::FuturesAccount::step`] computes for its signal,
 //! operation for operation: every branch of the scalar account becomes a selection between
@@ -14,6 +15,8 @@ use std::ops::Range;
 
 use super::config::{CostModel, Risk};
 use super::metrics::{Metrics, MetricsScratch};
+use super::futures::AccountTerms as Params;
+pub(crate) use super::futures::{DD_SLACK, SIZE_FRACTION};
 use super::{KernelStats, Market};
 
 #[cfg(target_arch = "x86_64")]
@@ -23,10 +26,6 @@ mod portable;
 /// Signals backtested together.
 pub const LANES: usize = 16;
 
-/// Share of the cash committed to a new position (as [`super::futures`]).
-pub(crate) const SIZE_FRACTION: f64 = 0.95;
-/// Relative slack of the drawdown pre-check (as [`super::futures`]).
-pub(crate) const DD_SLACK: f64 = 1.0 - 1e-12;
 
 pub(crate) type F = [f64; LANES];
 
@@ -145,47 +144,6 @@ pub fn run_lanes(
     let state = run_best(&b, &p, &mut daily);
     daily.finish();
     stats(&state, &p, if end > start { m.close[end - 1] } else { f64::NAN })
-}
-
-/// The account's constants, derived exactly as [`super::FuturesAccount::new`] does.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Params {
-    pub capital: f64,
-    pub cost: f64,
-    pub lev: f64,
-    pub open_rate: f64,
-    pub mm: f64,
-    pub sl: f64,
-    pub tp: f64,
-    pub sltp: bool,
-    pub liq: bool,
-}
-
-impl Params {
-    fn new(cost: &CostModel, risk: &Risk) -> Params {
-        let lev = risk.effective_leverage();
-        let c = cost.cost();
-        Params {
-            capital: cost.capital,
-            cost: c,
-            lev,
-            open_rate: 1.0 / lev + c,
-            mm: cost.maintenance_margin,
-            sl: risk.stop_loss,
-            tp: risk.take_profit,
-            sltp: risk.stop_loss > 0.0 || risk.take_profit > 0.0,
-            liq: lev > 1.0,
-        }
-    }
-
-    /// The initial `dd_limit` (the scalar account's refresh at `peak = capital`).
-    pub(crate) fn dd_limit0(&self) -> f64 {
-        if self.capital > 0.0 {
-            0.0 * self.capital * DD_SLACK
-        } else {
-            f64::INFINITY
-        }
-    }
 }
 
 /// The bars one lane loop visits: the candles of the range and its interleaved signals.

@@ -55,7 +55,7 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
         gl: z,
         peak: [cap; LANES],
         max_dd: z,
-        dd_limit: [p.dd_limit0(); LANES],
+        dd_limit: [p.initial_dd_limit(); LANES],
     };
     let (sl_on, tp_on) = (p.sl > 0.0, p.tp > 0.0);
     let (sl_dn, sl_up, tp_up, tp_dn) = (1.0 - p.sl, 1.0 + p.sl, 1.0 + p.tp, 1.0 - p.tp);
