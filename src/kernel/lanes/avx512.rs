@@ -1,28 +1,50 @@
 //! The lane loop in AVX-512: one register holds a variable of eight lanes, one mask
-//! register a condition; the loop steps [`GROUPS`] such groups per bar, whose independent
-//! dependency chains (a fill's division feeds the next bar) overlap in the core. The operations are [`super::portable`]'s, in the same order, with
-//! comparisons of the same NaN semantics (`<=` is ordered, `!=` unordered), so the bits
-//! agree; the tests compare both with the scalar kernel.
+//! register a condition. Each group of eight lanes runs through all bars with its state in
+//! registers, the next group after it. The operations are [`super::portable`]'s, in the
+//! same order, with comparisons of the same NaN semantics (`<=` is ordered, `!=`
+//! unordered), so the bits agree; the tests compare both with the scalar kernel.
 
 use std::arch::x86_64::*;
 
-use super::{Bars, Daily, End, Params, DD_SLACK, F, LANES, SIZE_FRACTION};
+use super::{Bars, Daily, End, LaneDaily, Params, DD_SLACK, LANES, SIZE_FRACTION};
 
 /// Lanes per register.
 const WIDTH: usize = 8;
-/// Register groups per loop.
+/// Register groups of the lanes.
 const GROUPS: usize = LANES / WIDTH;
 
 /// # Safety
 /// The CPU must support AVX-512 F, DQ, BW and VL.
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
 pub(super) unsafe fn run(b: &Bars<'_>, p: &Params, daily: &mut Daily<'_>) -> End {
-    match (p.liq, p.sltp) {
-        (true, true) => run_loop::<true, true>(b, p, daily),
-        (true, false) => run_loop::<true, false>(b, p, daily),
-        (false, true) => run_loop::<false, true>(b, p, daily),
-        (false, false) => run_loop::<false, false>(b, p, daily),
+    match (p.liq, p.sl > 0.0, p.tp > 0.0) {
+        (true, true, true) => run_groups::<true, true, true>(b, p, daily),
+        (true, true, false) => run_groups::<true, true, false>(b, p, daily),
+        (true, false, true) => run_groups::<true, false, true>(b, p, daily),
+        (true, false, false) => run_groups::<true, false, false>(b, p, daily),
+        (false, true, true) => run_groups::<false, true, true>(b, p, daily),
+        (false, true, false) => run_groups::<false, true, false>(b, p, daily),
+        (false, false, true) => run_groups::<false, false, true>(b, p, daily),
+        (false, false, false) => run_groups::<false, false, false>(b, p, daily),
     }
+}
+
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+fn run_groups<const LIQ: bool, const SL: bool, const TP: bool>(b: &Bars<'_>, p: &Params, daily: &mut Daily<'_>) -> End {
+    let z = [0.0; LANES];
+    let mut end = End { cash: z, qty: z, entry: z, side: z, trades: z, wins: z, liqs: z, gp: z, gl: z, max_dd: z };
+    // With SL/TP, a position changes every few bars and the loop waits on each bar's
+    // fills: two groups stepped together keep the core busy. Without, one group at a time
+    // holds its state in registers and skips more.
+    if SL || TP {
+        run_group::<LIQ, SL, TP, 2>(b, p, 0, &mut daily.lanes(0..LANES), &mut end);
+    } else {
+        for g in 0..GROUPS {
+            let lanes = g * WIDTH..(g + 1) * WIDTH;
+            run_group::<LIQ, SL, TP, 1>(b, p, lanes.start, &mut daily.lanes(lanes), &mut end);
+        }
+    }
+    end
 }
 
 /// Constants of the loop, broadcast once.
@@ -42,13 +64,10 @@ struct Consts {
     sl_up: __m512d,
     tp_up: __m512d,
     tp_dn: __m512d,
-    sl_on: bool,
-    tp_on: bool,
-    lev1: bool,
 }
 
-/// One group's state: the scalar account's variables, eight lanes each. The side is the
-/// sign of `qty` (a position is never opened with a zero or NaN size) and the SL/TP prices
+/// One group's state: the scalar account's variables, eight lanes each. The side is kept
+/// as two masks (`qty` is never opened with a zero or NaN size) and the SL/TP prices
 /// are recomputed from the entry with the account's own products; the pending signal is
 /// kept as its two masks (`== 1`, `== -1`).
 #[derive(Clone, Copy)]
@@ -60,8 +79,9 @@ struct Acc {
     base: __m512d,
     buy: __mmask8,
     sell: __mmask8,
-    /// Lanes holding a position.
+    /// Lanes holding a position, and those of them that are long.
     held: __mmask8,
+    long: __mmask8,
     trades: __m512d,
     wins: __m512d,
     liqs: __m512d,
@@ -91,10 +111,11 @@ fn store(v: __m512d, out: &mut [f64]) {
     unsafe { _mm512_storeu_pd(out.as_mut_ptr(), v) };
 }
 
+/// Lanes `lane0 ..+ WIDTH` over every bar; their end state goes into `end`.
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
-fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: &mut Daily<'_>) -> End {
+fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b: &Bars<'_>, p: &Params, lane0: usize, daily: &mut LaneDaily<'_>, end: &mut End) {
     let n = b.close.len();
-    assert!(b.sig.len() == n * LANES && b.open.len() == n && b.high.len() == n && b.low.len() == n);
+    assert!(b.sig.len() == n * LANES && b.open.len() == n && b.high.len() == n && b.low.len() == n && lane0 + G * WIDTH <= LANES);
     let set = |x: f64| _mm512_set1_pd(x);
     let k = Consts {
         zero: _mm512_setzero_pd(),
@@ -112,9 +133,6 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
         sl_up: set(1.0 + p.sl),
         tp_up: set(1.0 + p.tp),
         tp_dn: set(1.0 - p.tp),
-        sl_on: p.sl > 0.0,
-        tp_on: p.tp > 0.0,
-        lev1: p.lev == 1.0,
     };
     let zero = k.zero;
     let fresh = Acc {
@@ -126,6 +144,7 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
         buy: 0,
         sell: 0,
         held: 0,
+        long: 0,
         trades: zero,
         wins: zero,
         liqs: zero,
@@ -135,19 +154,23 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
         max_dd: zero,
         dd_limit: set(p.initial_dd_limit()),
     };
-    let mut acc = [fresh; GROUPS];
-    let mut e: F = [0.0; LANES];
-    let rows = b.sig.chunks_exact(LANES);
+    let mut acc = [fresh; G];
+    let mut e = [0.0; LANES];
+    // The group's eight signals of bar `i`, as one word.
+    let word = |i: usize, g: usize| -> u64 {
+        let at = i * LANES + lane0 + g * WIDTH;
+        let w: [i8; WIDTH] = b.sig[at..at + WIDTH].try_into().expect("eight lanes");
+        u64::from_le_bytes(w.map(|x| x as u8))
+    };
     let mut i = 0;
     while i < n {
         let bar = Bar { o: set(b.open[i]), h: set(b.high[i]), l: set(b.low[i]), c: set(b.close[i]), o_rate: set(b.open[i] * p.open_rate) };
-        let mut eq = [zero; GROUPS];
+        let mut eq = [zero; G];
         for (g, a) in acc.iter_mut().enumerate() {
-            // SAFETY: the assertion above keeps bytes `i*LANES + g*8 ..+ 8` inside `sig`.
-            let sg = unsafe { _mm_loadl_epi64(b.sig.as_ptr().add(i * LANES + g * WIDTH) as *const __m128i) };
+            let sg = _mm_cvtsi64_si128(word(i, g) as i64);
             let buy = _mm_cmpeq_epi8_mask(sg, _mm_set1_epi8(1)) as __mmask8;
             let sell = _mm_cmpeq_epi8_mask(sg, _mm_set1_epi8(-1)) as __mmask8;
-            eq[g] = step::<LIQ, SLTP>(a, &k, &bar, buy, sell);
+            eq[g] = step::<LIQ, SL, TP>(a, &k, &bar, buy, sell);
         }
         if daily.due(i) {
             for (g, v) in eq.iter().enumerate() {
@@ -158,25 +181,26 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
         i += 1;
         // Every lane flat with no fill pending: nothing changes until a lane's signal is
         // non-zero again; each bar's equity is the lane's cash, which the drawdown has seen.
-        if SLTP && acc.iter().all(|a| a.held | a.buy | a.sell == 0) {
-            let quiet = rows.clone().skip(i).take_while(|r| r.iter().all(|&x| x == 0)).count();
-            if quiet > 0 {
+        if (SL || TP) && acc.iter().all(|a| a.held | a.buy | a.sell == 0) {
+            let mut j = i;
+            while j < n && (0..G).all(|g| word(j, g) == 0) {
+                j += 1;
+            }
+            if j > i {
                 for (g, a) in acc.iter().enumerate() {
                     store(a.base, &mut e[g * WIDTH..]);
                 }
-                daily.span(i, i + quiet, &e);
-                i += quiet;
+                daily.span(i, j, &e);
+                i = j;
             }
         }
     }
-    let mut end = End { cash: e, qty: e, entry: e, side: e, trades: e, wins: e, liqs: e, gp: e, gl: e, max_dd: e };
     for (g, a) in acc.iter().enumerate() {
-        let r = g * WIDTH..;
+        let r = lane0 + g * WIDTH..;
         store(a.cash, &mut end.cash[r.clone()]);
         store(a.qty, &mut end.qty[r.clone()]);
         store(a.entry, &mut end.entry[r.clone()]);
-        let side = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(a.qty, k.zero), k.zero, k.one);
-        let side = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(a.qty, k.zero), side, k.mone);
+        let side = _mm512_mask_blend_pd(a.long, _mm512_maskz_mov_pd(a.held, k.mone), k.one);
         store(side, &mut end.side[r.clone()]);
         store(a.trades, &mut end.trades[r.clone()]);
         store(a.wins, &mut end.wins[r.clone()]);
@@ -185,21 +209,18 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
         store(a.gl, &mut end.gl[r.clone()]);
         store(a.max_dd, &mut end.max_dd[r]);
     }
-    end
 }
 
 /// One bar of one group (the scalar account's `step`, `buy`/`sell` being this bar's
 /// signal); returns the bar's equities.
 #[inline]
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
-fn step<const LIQ: bool, const SLTP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, buy: __mmask8, sell: __mmask8) -> __m512d {
+fn step<const LIQ: bool, const SL: bool, const TP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, buy: __mmask8, sell: __mmask8) -> __m512d {
     let Bar { o, h, l, c, o_rate } = *bar;
     let zero = k.zero;
-    let Acc { cash, qty, entry, margin, base, .. } = *a;
+    let Acc { cash, qty, entry, margin, base, long, held: hold, .. } = *a;
+    let short = hold & !long;
     let aq = _mm512_abs_pd(qty);
-    let long = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(qty, zero);
-    let short = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(qty, zero);
-    let hold = long | short;
     // Step 1: liquidation at the bar's worst price.
     let liqd: __mmask8 = if LIQ {
         let w = _mm512_mask_blend_pd(long, h, l);
@@ -214,16 +235,16 @@ fn step<const LIQ: bool, const SLTP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, b
     };
     // Step 2: stop-loss / take-profit (the stop-loss wins when both are touched), at the
     // prices the account computes at the fill: `entry * (1 -+ sl)`, `entry * (1 +- tp)`.
-    let (hit, hit_sl, sl_px, tp_px): (__mmask8, __mmask8, __m512d, __m512d) = if SLTP {
-        let sl_px = _mm512_mul_pd(entry, _mm512_mask_blend_pd(long, k.sl_up, k.sl_dn));
-        let tp_px = _mm512_mul_pd(entry, _mm512_mask_blend_pd(long, k.tp_dn, k.tp_up));
-        let hit_sl = if k.sl_on {
-            (long & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(l, sl_px)) | (short & _mm512_cmp_pd_mask::<_CMP_GE_OQ>(h, sl_px))
+    let (hit, hit_sl, sl_px, tp_px): (__mmask8, __mmask8, __m512d, __m512d) = if SL || TP {
+        let sl_px = if SL { _mm512_mul_pd(entry, _mm512_mask_blend_pd(long, k.sl_up, k.sl_dn)) } else { zero };
+        let tp_px = if TP { _mm512_mul_pd(entry, _mm512_mask_blend_pd(long, k.tp_dn, k.tp_up)) } else { zero };
+        let hit_sl = if SL {
+            _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(long, l, sl_px) | _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(short, h, sl_px)
         } else {
             0
         };
-        let hit_tp = if k.tp_on {
-            (long & _mm512_cmp_pd_mask::<_CMP_GE_OQ>(h, tp_px)) | (short & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(l, tp_px))
+        let hit_tp = if TP {
+            _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(long, h, tp_px) | _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(short, l, tp_px)
         } else {
             0
         };
@@ -244,10 +265,10 @@ fn step<const LIQ: bool, const SLTP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, b
     }
     // One close at most per bar: at the level, or at the open for a reversal.
     let closes = hit | (ex & hold);
-    let x = if SLTP { _mm512_mask_blend_pd(hit, o, _mm512_mask_blend_pd(hit_sl, tp_px, sl_px)) } else { o };
-    let g_long = _mm512_mul_pd(_mm512_sub_pd(x, entry), aq);
-    let g_short = _mm512_mul_pd(_mm512_sub_pd(entry, x), aq);
-    let gross = _mm512_mask_blend_pd(long, g_short, g_long);
+    let x = if SL || TP { _mm512_mask_blend_pd(hit, o, _mm512_mask_blend_pd(hit_sl, tp_px, sl_px)) } else { o };
+    // `(x - entry) * qty`: a short's `(entry - x) * |qty|` with the same bits, as both are
+    // the negation of one rounded product (a zero's sign aside, which `pnl` never shows).
+    let gross = _mm512_mul_pd(_mm512_sub_pd(x, entry), qty);
     let pnl = _mm512_sub_pd(gross, _mm512_mul_pd(_mm512_mul_pd(k.cost, x), aq));
     let cash_closed = _mm512_add_pd(cash, _mm512_add_pd(margin, pnl));
     let win = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(pnl, zero);
@@ -258,11 +279,6 @@ fn step<const LIQ: bool, const SLTP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, b
     let eq = _mm512_mask_blend_pd(liqd, eq, cash);
     // Step 4: the fill at this bar's open.
     let cash_pre = _mm512_mask_blend_pd(closes, cash, cash_closed);
-    let q = _mm512_div_pd(_mm512_mul_pd(cash_pre, k.frac), o_rate);
-    let opens = ex & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(q, zero);
-    let qo = _mm512_mul_pd(q, o);
-    let cash_open = _mm512_sub_pd(cash_pre, _mm512_mul_pd(qo, k.open_rate));
-    let new_margin = if k.lev1 { qo } else { _mm512_div_pd(qo, k.lev) };
     let up = a.buy;
     let flat = liqd | closes;
     let kept = !flat;
@@ -274,15 +290,35 @@ fn step<const LIQ: bool, const SLTP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, b
         a.gl = _mm512_mask_add_pd(a.gl, liqd, a.gl, margin);
         a.liqs = _mm512_mask_add_pd(a.liqs, liqd, a.liqs, k.one);
     }
-    a.cash = _mm512_mask_blend_pd(opens, cash_pre, cash_open);
-    a.qty = _mm512_mask_blend_pd(opens, _mm512_maskz_mov_pd(kept, qty), _mm512_mask_blend_pd(up, _mm512_xor_pd(q, k.sign), q));
-    a.entry = _mm512_mask_blend_pd(opens, _mm512_maskz_mov_pd(kept, entry), o);
-    a.margin = _mm512_mask_blend_pd(opens, _mm512_maskz_mov_pd(kept, margin), new_margin);
+    let qty_kept = _mm512_maskz_mov_pd(kept, qty);
+    let entry_kept = _mm512_maskz_mov_pd(kept, entry);
+    let margin_kept = _mm512_maskz_mov_pd(kept, margin);
     let base_flat = _mm512_mask_blend_pd(flat, base, _mm512_add_pd(cash_pre, zero));
-    a.base = _mm512_mask_blend_pd(opens, base_flat, _mm512_add_pd(cash_open, new_margin));
+    let mut opens = 0;
+    if ex == 0 {
+        // Exits only: no lane's size depends on the division below.
+        a.cash = cash_pre;
+        a.qty = qty_kept;
+        a.entry = entry_kept;
+        a.margin = margin_kept;
+        a.base = base_flat;
+    } else {
+        let q = _mm512_div_pd(_mm512_mul_pd(cash_pre, k.frac), o_rate);
+        opens = ex & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(q, zero);
+        let qo = _mm512_mul_pd(q, o);
+        let cash_open = _mm512_sub_pd(cash_pre, _mm512_mul_pd(qo, k.open_rate));
+        // Without liquidation the leverage is exactly 1, where `qo / lev == qo`.
+        let new_margin = if LIQ { _mm512_div_pd(qo, k.lev) } else { qo };
+        a.cash = _mm512_mask_blend_pd(opens, cash_pre, cash_open);
+        a.qty = _mm512_mask_blend_pd(opens, qty_kept, _mm512_mask_blend_pd(up, _mm512_xor_pd(q, k.sign), q));
+        a.entry = _mm512_mask_blend_pd(opens, entry_kept, o);
+        a.margin = _mm512_mask_blend_pd(opens, margin_kept, new_margin);
+        a.base = _mm512_mask_blend_pd(opens, base_flat, _mm512_add_pd(cash_open, new_margin));
+    }
     a.buy = buy;
     a.sell = sell;
     a.held = (hold & kept) | opens;
+    a.long = (long & kept) | (opens & up);
     track_drawdown(a, k, eq);
     eq
 }

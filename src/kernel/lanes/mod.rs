@@ -172,11 +172,11 @@ pub(crate) struct End {
     pub max_dd: F,
 }
 
-/// The daily equity points of every lane, sampled as [`super::DailySampler`] does.
+/// The daily equity points of every lane, sampled as [`super::DailySampler`] does; each
+/// loop samples its lanes through [`Daily::lanes`].
 pub(crate) struct Daily<'a> {
     pts: &'a mut [Vec<f64>; LANES],
     bpd: usize,
-    next: usize,
     last_bar: usize,
     last: F,
 }
@@ -187,41 +187,12 @@ impl<'a> Daily<'a> {
             v.clear();
             v.reserve(len / bpd + 2);
         }
-        Daily { pts, bpd, next: 0, last_bar: len.wrapping_sub(1), last: [f64::NAN; LANES] }
+        Daily { pts, bpd, last_bar: len.wrapping_sub(1), last: [f64::NAN; LANES] }
     }
 
-    /// Whether bar `k`'s equities are sampled.
-    #[inline(always)]
-    pub fn due(&self, k: usize) -> bool {
-        k == self.next || k == self.last_bar
-    }
-
-    /// Bar `k`'s equities (relative bar index); needed only when [`Self::due`].
-    #[inline(always)]
-    pub fn record(&mut self, k: usize, e: &F) {
-        if k == self.next {
-            for (v, &x) in self.pts.iter_mut().zip(e) {
-                v.push(x);
-            }
-            self.next += self.bpd;
-        }
-        if k == self.last_bar {
-            self.last = *e;
-        }
-    }
-
-    /// Bars `from..to` all with equities `e`.
-    #[inline]
-    pub fn span(&mut self, from: usize, to: usize, e: &F) {
-        while self.next < to {
-            for (v, &x) in self.pts.iter_mut().zip(e) {
-                v.push(x);
-            }
-            self.next += self.bpd;
-        }
-        if (from..to).contains(&self.last_bar) {
-            self.last = *e;
-        }
+    /// The sampler of lanes `lanes`, for a loop that visits every bar of the range.
+    pub fn lanes(&mut self, lanes: Range<usize>) -> LaneDaily<'_> {
+        LaneDaily { pts: &mut self.pts[lanes.clone()], last: &mut self.last[lanes], bpd: self.bpd, next: 0, last_bar: self.last_bar }
     }
 
     fn finish(self) {
@@ -229,6 +200,51 @@ impl<'a> Daily<'a> {
             if v.len() == 1 {
                 v.push(x);
             }
+        }
+    }
+}
+
+/// The daily points of some lanes (see [`Daily::lanes`]).
+pub(crate) struct LaneDaily<'a> {
+    pts: &'a mut [Vec<f64>],
+    last: &'a mut [f64],
+    bpd: usize,
+    next: usize,
+    last_bar: usize,
+}
+
+impl LaneDaily<'_> {
+    /// Whether bar `k`'s equities are sampled.
+    #[inline(always)]
+    pub fn due(&self, k: usize) -> bool {
+        k == self.next || k == self.last_bar
+    }
+
+    /// Bar `k`'s equities (relative bar index, one per lane); needed only when [`Self::due`].
+    #[inline(always)]
+    pub fn record(&mut self, k: usize, e: &[f64]) {
+        if k == self.next {
+            for (v, &x) in self.pts.iter_mut().zip(e) {
+                v.push(x);
+            }
+            self.next += self.bpd;
+        }
+        if k == self.last_bar {
+            self.last.copy_from_slice(&e[..self.last.len()]);
+        }
+    }
+
+    /// Bars `from..to` all with equities `e`.
+    #[inline]
+    pub fn span(&mut self, from: usize, to: usize, e: &[f64]) {
+        while self.next < to {
+            for (v, &x) in self.pts.iter_mut().zip(e) {
+                v.push(x);
+            }
+            self.next += self.bpd;
+        }
+        if (from..to).contains(&self.last_bar) {
+            self.last.copy_from_slice(&e[..self.last.len()]);
         }
     }
 }

@@ -60,6 +60,7 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
     let (sl_on, tp_on) = (p.sl > 0.0, p.tp > 0.0);
     let (sl_dn, sl_up, tp_up, tp_dn) = (1.0 - p.sl, 1.0 + p.sl, 1.0 + p.tp, 1.0 - p.tp);
     let lev1 = p.lev == 1.0;
+    let mut daily = daily.lanes(0..LANES);
     for k in 0..b.close.len() {
         let (o, h, l, c) = (b.open[k], b.high[k], b.low[k], b.close[k]);
         let sg = &b.sig[k * LANES..(k + 1) * LANES];
