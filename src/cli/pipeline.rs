@@ -130,25 +130,29 @@ pub fn execute_observed(plan: &PipelinePlan, g: &Globals, format: Format, series
         let bars = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let lake_ref = &lake;
         let bars_ref = &bars;
-        let mut results = futures::stream::iter(plan.data.symbols.iter().map(|symbol| {
+        // A new series starts as soon as any running one ends; errors are reported in
+        // symbol order once every sweep has ended.
+        let mut results = futures::stream::iter(plan.data.symbols.iter().enumerate().map(|(at, symbol)| {
             let params = SweepParams { symbol: symbol.clone(), timeframe: plan.data.interval, limit: plan.data.limit, spec: plan.sweep.clone() };
-            async move { sweep_one_in(lake_ref, &params, g.quiet, bars_ref).await }
+            async move { (at, sweep_one_in(lake_ref, &params, g.quiet, bars_ref).await) }
         }))
-        .buffered(SERIES_IN_FLIGHT);
-        let mut first_error = None;
+        .buffer_unordered(SERIES_IN_FLIGHT);
+        let mut first_error: Option<(usize, _)> = None;
         let mut done = 0;
-        while let Some(r) = results.next().await {
+        while let Some((at, r)) = results.next().await {
             done += 1;
             match r {
                 Ok(s) => combos += s.combos * s.levels,
                 Err(e) => {
-                    first_error.get_or_insert(e);
+                    if first_error.as_ref().is_none_or(|(first, _)| at < *first) {
+                        first_error = Some((at, e));
+                    }
                 }
             }
             series_done(done);
         }
         drop(results);
-        if let Some(e) = first_error {
+        if let Some((_, e)) = first_error {
             return Err(e);
         }
         if !g.quiet {

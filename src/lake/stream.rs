@@ -43,12 +43,19 @@ impl Lake {
         let store = self.store();
         // Dictionaries pay off for the repeated text columns (symbol, strategy, params...);
         // numbers are mostly distinct, and hashing every one of them costs more than it saves.
+        // Full-precision float metrics are close to random bits: zstd shrinks them a little
+        // more than snappy but costs several times as much, most of the writing's time.
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
             .set_max_row_group_row_count(Some(ROW_GROUP))
             .set_dictionary_enabled(false);
-        for f in schema.fields().iter().filter(|f| matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8)) {
-            props = props.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), true);
+        for f in schema.fields().iter() {
+            let column = ColumnPath::from(f.name().as_str());
+            match f.data_type() {
+                DataType::Utf8 | DataType::LargeUtf8 => props = props.set_column_dictionary_enabled(column, true),
+                DataType::Float64 => props = props.set_column_compression(column, Compression::SNAPPY),
+                _ => {}
+            }
         }
         let writer = AsyncArrowWriter::try_new(BufWriter::new(store.clone(), tmp.clone()), schema, Some(props.build()))?;
         Ok(PartitionWriter { store, tmp, dest, writer: Some(writer), rows: 0 })

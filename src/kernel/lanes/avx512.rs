@@ -303,7 +303,9 @@ fn step<const LIQ: bool, const SL: bool, const TP: bool>(a: &mut Acc, k: &Consts
         a.margin = margin_kept;
         a.base = base_flat;
     } else {
-        let q = _mm512_div_pd(_mm512_mul_pd(cash_pre, k.frac), o_rate);
+        // A fill from flat sizes on the cash held before the bar: unless a lane reverses,
+        // the division need not wait for this bar's closes.
+        let q = _mm512_div_pd(_mm512_mul_pd(if ex & hold == 0 { cash } else { cash_pre }, k.frac), o_rate);
         opens = ex & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(q, zero);
         let qo = _mm512_mul_pd(q, o);
         let cash_open = _mm512_sub_pd(cash_pre, _mm512_mul_pd(qo, k.open_rate));
