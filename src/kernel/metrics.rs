@@ -39,6 +39,9 @@ impl Metrics {
     pub fn compute_with(stats: &KernelStats, daily: &[f64], cost: &CostModel, risk: &Risk, s: &mut MetricsScratch) -> Metrics {
         returns_into(daily, &mut s.returns);
         let r = &s.returns;
+        // The mean of the returns is the numerator of both ratios and the centre of the
+        // Sharpe deviation: computed once, as numpy computes it each time.
+        let mean = numpy::mean(r);
         let win_rate = if stats.trades > 0 { stats.wins as f64 / stats.trades as f64 } else { 0.0 };
         let profit_factor = if stats.gross_loss > 0.0 {
             stats.gross_profit / stats.gross_loss
@@ -49,8 +52,8 @@ impl Metrics {
         };
         Metrics {
             total_return: (stats.final_equity - cost.capital) / cost.capital,
-            sharpe: sharpe_with(r, &mut s.work),
-            sortino: sortino_with(r, &mut s.down, &mut s.work),
+            sharpe: sharpe_with(r, mean, &mut s.work),
+            sortino: sortino_with(r, mean, &mut s.down, &mut s.work),
             max_drawdown: stats.max_drawdown,
             trades: stats.trades,
             win_rate,
@@ -111,22 +114,26 @@ pub fn daily_returns(daily: &[f64]) -> Vec<f64> {
 
 fn returns_into(daily: &[f64], out: &mut Vec<f64>) {
     out.clear();
-    out.extend(daily.windows(2).map(|w| w[1] / w[0] - 1.0).filter(|r| !r.is_nan()));
+    out.extend(daily.iter().zip(daily.iter().skip(1)).map(|(a, b)| b / a - 1.0));
+    if out.iter().any(|r| r.is_nan()) {
+        out.retain(|r| !r.is_nan());
+    }
 }
 
 /// Annualised Sharpe ratio of daily returns: `mean / std(ddof 1) * sqrt(365)`, clipped;
 /// `0` with fewer than two returns or a (near) zero deviation.
 pub fn sharpe(r: &[f64]) -> f64 {
-    sharpe_with(r, &mut Vec::new())
+    sharpe_with(r, numpy::mean(r), &mut Vec::new())
 }
 
-fn sharpe_with(r: &[f64], work: &mut Vec<f64>) -> f64 {
+/// [`sharpe`] of returns `r` whose mean is `mean`.
+fn sharpe_with(r: &[f64], mean: f64, work: &mut Vec<f64>) -> f64 {
     if r.len() < 2 {
         return 0.0;
     }
-    let sd = numpy::std_with(r, 1, work);
+    let sd = numpy::std_about(r, mean, 1, work);
     if sd > MIN_STD {
-        clip(numpy::mean(r) / sd * 365f64.sqrt())
+        clip(mean / sd * 365f64.sqrt())
     } else {
         0.0
     }
@@ -135,10 +142,11 @@ fn sharpe_with(r: &[f64], work: &mut Vec<f64>) -> f64 {
 /// Annualised Sortino ratio: the mean of all returns over the sample deviation of the
 /// negative ones; `0` when there are fewer than two negative returns or they barely vary.
 pub fn sortino(r: &[f64]) -> f64 {
-    sortino_with(r, &mut Vec::new(), &mut Vec::new())
+    sortino_with(r, numpy::mean(r), &mut Vec::new(), &mut Vec::new())
 }
 
-fn sortino_with(r: &[f64], down: &mut Vec<f64>, work: &mut Vec<f64>) -> f64 {
+/// [`sortino`] of returns `r` whose mean is `mean`.
+fn sortino_with(r: &[f64], mean: f64, down: &mut Vec<f64>, work: &mut Vec<f64>) -> f64 {
     down.clear();
     down.extend(r.iter().copied().filter(|&x| x < 0.0));
     if down.is_empty() {
@@ -146,7 +154,7 @@ fn sortino_with(r: &[f64], down: &mut Vec<f64>, work: &mut Vec<f64>) -> f64 {
     }
     let sd = numpy::std_with(down, 1, work);
     if sd > MIN_STD {
-        clip(numpy::mean(r) / sd * 365f64.sqrt())
+        clip(mean / sd * 365f64.sqrt())
     } else {
         0.0
     }

@@ -19,17 +19,15 @@ fn pairwise(a: &[f64]) -> f64 {
         }
         res
     } else if n <= PW_BLOCKSIZE {
-        let mut r = [a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]];
-        let whole = n - n % 8;
-        let mut i = 8;
-        while i < whole {
-            for (j, acc) in r.iter_mut().enumerate() {
-                *acc += a[i + j];
+        let mut blocks = a.chunks_exact(8);
+        let mut r: [f64; 8] = blocks.next().expect("n >= 8").try_into().expect("eight values");
+        for b in &mut blocks {
+            for (acc, &x) in r.iter_mut().zip(b) {
+                *acc += x;
             }
-            i += 8;
         }
         let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &x in &a[whole..] {
+        for &x in blocks.remainder() {
             res += x;
         }
         res
@@ -57,7 +55,11 @@ pub fn std(a: &[f64], ddof: usize) -> f64 {
 
 /// [`std`] with a reusable buffer for the squared deviations.
 pub fn std_with(a: &[f64], ddof: usize, work: &mut Vec<f64>) -> f64 {
-    let m = mean(a);
+    std_about(a, mean(a), ddof, work)
+}
+
+/// [`std_with`] of `a` whose [`mean`] is `m`.
+pub fn std_about(a: &[f64], m: f64, ddof: usize, work: &mut Vec<f64>) -> f64 {
     work.clear();
     work.extend(a.iter().map(|&x| {
         let d = x - m;

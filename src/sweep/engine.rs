@@ -4,15 +4,15 @@
 //! Pure and deterministic: results come back in grid order × level order whatever the
 //! thread count, so a partitioned or distributed run produces the same rows.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use rayon::prelude::*;
 
 use super::walkforward::{aggregate, WalkForward, WindowMetrics};
 use super::windows::Window;
-use super::evaluate::{evaluate, evaluate_lanes, LaneBuffers};
-use crate::kernel::{Blocks, CostModel, Market, Metrics, MetricsScratch, Risk, LANES};
+use super::dedup::distinct;
+use super::evaluate::{evaluate, evaluate_lanes, evaluate_many, LaneBuffers};
+use crate::kernel::{Blocks, CostModel, Market, Metrics, MetricsScratch, Risk};
 use crate::strategies::{signals_into, Combo, IndicatorCache};
 
 /// Combinations evaluated together: big enough to keep both cores busy, small enough that
@@ -70,7 +70,8 @@ impl SweepJob {
     /// Evaluate the combinations `range` on `cache`'s candles, in parallel. The chunk's
     /// signals are computed first and each distinct signal is backtested once: backtests are
     /// pure functions of the signal, and many combinations give the same one (parameters
-    /// that never bind, `Elder Ray`'s unused threshold).
+    /// that never bind, `Elder Ray`'s unused threshold); within a window, each distinct
+    /// slice is backtested once (see [`evaluate_many`]).
     pub fn run_chunk(&self, cache: &IndicatorCache<'_>, range: Range<usize>) -> Vec<ComboOutcome> {
         let c = cache.candles();
         let mut blocks = Blocks::default();
@@ -83,23 +84,14 @@ impl SweepJob {
                 signal
             })
             .collect();
-        let first = first_equal(&signals);
-        let distinct: Vec<usize> = (0..signals.len()).filter(|&k| first[k] == k).collect();
-        let evaluated: Vec<Vec<LevelOutcome>> = distinct
-            .par_chunks(LANES)
-            .map_init(LaneBuffers::default, |buf, ks| {
-                let group: Vec<&[i8]> = ks.iter().map(|&k| signals[k].as_slice()).collect();
-                self.evaluate_group(&m, &group, buf)
-            })
-            .flatten_iter()
+        let (reps, slot) = distinct(&signals);
+        let group: Vec<&[i8]> = reps.iter().map(|&k| signals[k].as_slice()).collect();
+        let evaluated: Vec<Vec<LevelOutcome>> = evaluate_many(&m, &group, &self.levels, &self.windows, &self.cost, self.bars_per_day)
+            .expect("signals of the series' length, windows within it")
+            .into_par_iter()
+            .map(|e| self.outcomes(e))
             .collect();
-        let mut slot = vec![usize::MAX; signals.len()];
-        for (u, &k) in distinct.iter().enumerate() {
-            slot[k] = u;
-        }
-        (0..signals.len())
-            .map(|k| ComboOutcome { combo: range.start + k, levels: evaluated[slot[first[k]]].clone() })
-            .collect()
+        (0..signals.len()).map(|k| ComboOutcome { combo: range.start + k, levels: evaluated[slot[k]].clone() }).collect()
     }
 
     /// Backtest one signal at every level: full period, then each window (the scalar
@@ -109,7 +101,7 @@ impl SweepJob {
         self.outcomes(e)
     }
 
-    /// [`Self::evaluate`] of up to [`LANES`] signals on the lane kernel.
+    /// [`Self::evaluate`] of up to [`crate::kernel::LANES`] signals on the lane kernel.
     pub fn evaluate_group(&self, m: &Market<'_>, signals: &[&[i8]], buf: &mut LaneBuffers) -> Vec<Vec<LevelOutcome>> {
         evaluate_lanes(m, signals, &self.levels, &self.windows, &self.cost, self.bars_per_day, buf)
             .expect("windows within the series, at most LANES signals")
@@ -134,39 +126,6 @@ impl SweepJob {
         let per_level = n_bars + self.windows.iter().map(|w| (w.train_end - w.train_start) + (w.test_end - w.test_start)).sum::<usize>();
         (per_level * self.levels.len()) as u64
     }
-}
-
-/// For each signal, the index of the first signal equal to it (itself when it is the first).
-fn first_equal(signals: &[Vec<i8>]) -> Vec<usize> {
-    let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(signals.len());
-    let mut first = Vec::with_capacity(signals.len());
-    for (k, s) in signals.iter().enumerate() {
-        let same = seen.entry(fingerprint(s)).or_default();
-        match same.iter().find(|&&j| signals[j] == *s) {
-            Some(&j) => first.push(j),
-            None => {
-                same.push(k);
-                first.push(k);
-            }
-        }
-    }
-    first
-}
-
-/// A fast 64-bit fingerprint of a signal, eight bars per step (collisions are resolved by
-/// comparing the signals themselves).
-fn fingerprint(s: &[i8]) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = s.len() as u64;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes(std::array::from_fn(|i| w[i] as u8));
-        h = (h.rotate_left(5) ^ x).wrapping_mul(K);
-    }
-    for &b in words.remainder() {
-        h = (h.rotate_left(5) ^ b as u8 as u64).wrapping_mul(K);
-    }
-    h
 }
 
 #[cfg(test)]
@@ -245,7 +204,7 @@ mod tests {
         let cache = IndicatorCache::new(&c);
         let out = job.run_chunk(&cache, 0..grid.len());
         let sigs: Vec<Vec<i8>> = grid.iter().map(|g| crate::strategies::signals(g, &cache)).collect();
-        let first = first_equal(&sigs);
+        let first = crate::sweep::dedup::first_equal(&sigs);
         assert!(first.iter().enumerate().filter(|&(k, &f)| k != f).count() >= grid.len() / 2, "{first:?}");
         assert!(first.iter().enumerate().all(|(k, &f)| f <= k && sigs[f] == sigs[k]));
         let mut blocks = Blocks::default();
@@ -254,18 +213,5 @@ mod tests {
             assert_eq!(o.combo, k);
             assert_eq!(o.levels, job.evaluate(&m, &sigs[k], &mut MetricsScratch::default()), "combo {k}");
         }
-    }
-
-    #[test]
-    fn fingerprints_tell_signals_apart() {
-        let a = vec![0i8; 21];
-        let mut b = a.clone();
-        b[20] = 1;
-        let mut c = a.clone();
-        c[3] = -1;
-        assert_ne!(fingerprint(&a), fingerprint(&b));
-        assert_ne!(fingerprint(&a), fingerprint(&c));
-        assert_ne!(fingerprint(&a), fingerprint(&a[..20]));
-        assert_eq!(first_equal(&[a.clone(), b.clone(), a.clone(), c, b]), [0, 1, 0, 3, 1]);
     }
 }

@@ -2,6 +2,11 @@
 //! full period and every walk-forward window, on candles prepared once and with buffers
 //! reused across all of it.
 
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::dedup::distinct;
 use super::walkforward::WindowMetrics;
 use super::windows::Window;
 use crate::kernel::{metrics_lanes, metrics_range, CostModel, Interleaved, KernelError, LaneScratch, Market, Metrics, MetricsScratch, Risk, LANES};
@@ -104,6 +109,76 @@ pub fn evaluate_lanes(
         }
     }
     Ok(out)
+}
+
+/// [`evaluate`] of many signals on the lane kernel, in parallel (the same bits, in the
+/// order of `signals`). The full period runs once per signal; a window part runs once per
+/// distinct slice of it, shared by the signals that agree on those bars.
+///
+/// Errors as [`evaluate`].
+pub fn evaluate_many(
+    m: &Market<'_>,
+    signals: &[&[i8]],
+    levels: &[Risk],
+    windows: &[Window],
+    cost: &CostModel,
+    bars_per_day: usize,
+) -> Result<Vec<Evaluation>, KernelError> {
+    let n = m.len();
+    if let Some(s) = signals.iter().find(|s| s.len() != n) {
+        return Err(KernelError::LengthMismatch { name: "signal", len: s.len(), expected: n });
+    }
+    check_windows(windows, n)?;
+    // Part 0 is the full period, then each window's train and test parts.
+    let mut parts: Vec<Range<usize>> = vec![0..n];
+    for w in windows {
+        parts.push(w.train_start..w.train_end);
+        parts.push(w.test_start..w.test_end);
+    }
+    // Each part's distinct slices (`reps`, as signal indices) and each signal's slot there.
+    let slices: Vec<(Vec<usize>, Vec<usize>)> = parts
+        .par_iter()
+        .enumerate()
+        .map(|(k, r)| if k == 0 { ((0..signals.len()).collect(), (0..signals.len()).collect()) } else { distinct(&signals.iter().map(|s| &s[r.clone()]).collect::<Vec<_>>()) })
+        .collect();
+    // One task per part and group of up to LANES distinct slices.
+    let tasks: Vec<(usize, usize)> = slices.iter().enumerate().flat_map(|(k, (reps, _))| (0..reps.len()).step_by(LANES).map(move |g| (k, g))).collect();
+    // `done[t][l][j]`: task `t`'s metrics at level `l` of its lane `j`.
+    let done: Vec<Vec<Vec<Metrics>>> = tasks
+        .par_iter()
+        .map_init(LaneBuffers::default, |buf, &(k, g)| {
+            let r = parts[k].clone();
+            let reps = &slices[k].0[g..(g + LANES).min(slices[k].0.len())];
+            let group: Vec<&[i8]> = reps.iter().map(|&s| &signals[s][r.clone()]).collect();
+            buf.signals.fill_at(r.start, &group);
+            levels
+                .iter()
+                .map(|risk| {
+                    metrics_lanes(m, r.clone(), &buf.signals, cost, risk, bars_per_day, &mut buf.scratch, &mut buf.metrics);
+                    buf.metrics.clone()
+                })
+                .collect()
+        })
+        .collect();
+    // Where each part's groups start in `done`.
+    let mut first_task = Vec::with_capacity(parts.len());
+    for (t, &(_, g)) in tasks.iter().enumerate() {
+        if g == 0 {
+            first_task.push(t);
+        }
+    }
+    let at = |k: usize, s: usize, l: usize| -> Metrics {
+        let slot = slices[k].1[s];
+        done[first_task[k] + slot / LANES][l][slot % LANES]
+    };
+    Ok((0..signals.len())
+        .map(|s| Evaluation {
+            full: (0..levels.len()).map(|l| at(0, s, l)).collect(),
+            windows: (0..levels.len())
+                .map(|l| (0..windows.len()).map(|w| WindowMetrics { in_sample: at(1 + 2 * w, s, l), out_of_sample: at(2 + 2 * w, s, l) }).collect())
+                .collect(),
+        })
+        .collect())
 }
 
 fn check_windows(windows: &[Window], n: usize) -> Result<(), KernelError> {
@@ -209,6 +284,42 @@ mod tests {
         }
         let too_many: Vec<&[i8]> = (0..=LANES).map(|_| signals[0].as_slice()).collect();
         assert!(evaluate_lanes(&m, &too_many, &levels, &windows, &cost, 24, &mut buf).is_err());
+    }
+
+    /// Signals that agree on some windows and differ on others: every signal gets exactly
+    /// what it gets alone, whichever slices it shares.
+    #[test]
+    fn many_signals_share_equal_window_slices() {
+        let n = 2000;
+        let (o, h, l, c, signals) = market(n);
+        let cost = CostModel::default();
+        let windows = wf_windows(n, 4, 0.7, 100);
+        let mut blocks = Blocks::default();
+        let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
+        let levels: Vec<Risk> = [(0.005, 0.015, 1.0), (0.02, 0.06, 10.0)].iter().map(|&(sl, tp, lev)| Risk::new(sl, tp, lev).unwrap()).collect();
+        // Copies of the dense signal, each changed in one stretch only (some outside every
+        // window, some inside one), plus the sparse signal: more than two groups of lanes.
+        let mut many: Vec<Vec<i8>> = Vec::new();
+        for k in 0..2 * LANES + 3 {
+            let mut s = signals[0].clone();
+            let at = (k * 97) % (n - 40);
+            for x in &mut s[at..at + 40] {
+                *x = if k % 2 == 0 { 0 } else { -*x };
+            }
+            many.push(s);
+        }
+        many.push(signals[1].clone());
+        let refs: Vec<&[i8]> = many.iter().map(|s| s.as_slice()).collect();
+        let shared = windows.iter().filter(|w| crate::sweep::dedup::distinct(&refs.iter().map(|s| &s[w.test_start..w.test_end]).collect::<Vec<_>>()).0.len() < refs.len()).count();
+        assert!(shared >= 2, "only {shared} windows with shared slices");
+        let got = evaluate_many(&m, &refs, &levels, &windows, &cost, 24).unwrap();
+        assert_eq!(got.len(), many.len());
+        let mut one = MetricsScratch::default();
+        for (k, (g, s)) in got.iter().zip(&many).enumerate() {
+            assert_eq!(*g, evaluate(&m, s, &levels, &windows, &cost, 24, &mut one).unwrap(), "signal {k}");
+        }
+        assert!(evaluate_many(&m, &[&signals[0][..10]], &levels, &windows, &cost, 24).is_err());
+        assert!(evaluate_many(&m, &[], &levels, &windows, &cost, 24).unwrap().is_empty());
     }
 
     #[test]

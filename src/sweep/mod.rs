@@ -1,5 +1,6 @@
 //! Parameter sweeps and walk-forward over (symbol, timeframe) partitions.
 
+pub mod dedup;
 pub mod evaluate;
 pub mod spec;
 pub mod walkforward;

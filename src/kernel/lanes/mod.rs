@@ -30,9 +30,11 @@ pub const LANES: usize = 16;
 pub(crate) type F = [f64; LANES];
 
 /// Signals of up to [`LANES`] combinations interleaved bar by bar (`bar * LANES + lane`),
-/// the layout [`run_lanes`] reads. Missing lanes hold no signal (they stay flat).
+/// the layout [`run_lanes`] reads. Missing lanes hold no signal (they stay flat). The rows
+/// are bars `start .. start + bars` of the series.
 #[derive(Debug, Clone, Default)]
 pub struct Interleaved {
+    start: usize,
     bars: usize,
     lanes: usize,
     data: Vec<i8>,
@@ -44,9 +46,16 @@ impl Interleaved {
     /// # Panics
     /// With more than [`LANES`] signals or signals of different lengths.
     pub fn fill(&mut self, signals: &[&[i8]]) {
+        self.fill_at(0, signals);
+    }
+
+    /// [`Self::fill`] with signals that begin at bar `start` of the series (slices of the
+    /// full signals, for backtests of a window).
+    pub fn fill_at(&mut self, start: usize, signals: &[&[i8]]) {
         assert!(signals.len() <= LANES, "{} signals for {LANES} lanes", signals.len());
         let n = signals.first().map_or(0, |s| s.len());
         assert!(signals.iter().all(|s| s.len() == n), "signals of different lengths");
+        self.start = start;
         self.bars = n;
         self.lanes = signals.len();
         self.data.clear();
@@ -95,7 +104,7 @@ pub struct LaneScratch {
 /// [`super::metrics_range`] computes them for each signal alone.
 ///
 /// # Panics
-/// When `sig` does not have one entry per bar of `m` or `range` is out of bounds.
+/// When `sig` does not cover `range` or `range` is out of the bounds of `m`.
 pub fn metrics_lanes(
     m: &Market<'_>,
     range: Range<usize>,
@@ -118,7 +127,7 @@ pub fn metrics_lanes(
 /// [`super::DailySampler`] collects them). Lanes without a signal stay flat.
 ///
 /// # Panics
-/// When `sig` does not have one entry per bar of `m` or `range` is out of bounds.
+/// When `sig` does not cover `range` or `range` is out of the bounds of `m`.
 pub fn run_lanes(
     m: &Market<'_>,
     range: Range<usize>,
@@ -129,8 +138,9 @@ pub fn run_lanes(
     points: &mut [Vec<f64>; LANES],
 ) -> [KernelStats; LANES] {
     let n = m.len();
-    assert!(sig.bars == n, "{} signals for {n} bars", sig.bars);
     assert!(range.start <= range.end && range.end <= n, "range {range:?} of {n} bars");
+    let rows = sig.start..sig.start + sig.bars;
+    assert!(range.is_empty() || (rows.start <= range.start && range.end <= rows.end), "signals of bars {rows:?} for bars {range:?}");
     let p = Params::new(cost, risk);
     let (start, end) = (range.start, range.end);
     let b = Bars {
@@ -138,7 +148,7 @@ pub fn run_lanes(
         high: &m.high[start..end],
         low: &m.low[start..end],
         close: &m.close[start..end],
-        sig: &sig.data[start * LANES..end * LANES],
+        sig: if range.is_empty() { &[] } else { &sig.data[(start - rows.start) * LANES..(end - rows.start) * LANES] },
     };
     let mut daily = Daily::new(points, end - start, bars_per_day.max(1));
     let state = run_best(&b, &p, &mut daily);
