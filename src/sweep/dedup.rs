@@ -38,17 +38,20 @@ pub fn distinct<S: AsRef<[i8]>>(signals: &[S]) -> (Vec<usize>, Vec<usize>) {
     (reps, slot)
 }
 
-/// A fast 64-bit fingerprint of a signal, eight bars per step (collisions are resolved by
-/// comparing the signals themselves).
+/// A fast 64-bit fingerprint of a signal: four independent chains of eight bars per step
+/// (collisions are resolved by comparing the signals themselves).
 fn fingerprint(s: &[i8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut h = s.len() as u64;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes(std::array::from_fn(|i| w[i] as u8));
-        h = (h.rotate_left(5) ^ x).wrapping_mul(K);
+    let word = |w: &[i8]| u64::from_le_bytes(std::array::from_fn(|i| w[i] as u8));
+    let mut h = [s.len() as u64, 1, 2, 3];
+    let mut blocks = s.chunks_exact(32);
+    for b in &mut blocks {
+        for (j, h) in h.iter_mut().enumerate() {
+            *h = (h.rotate_left(5) ^ word(&b[8 * j..8 * j + 8])).wrapping_mul(K);
+        }
     }
-    for &b in words.remainder() {
+    let mut h = h.iter().fold(0u64, |acc, &x| (acc.rotate_left(5) ^ x).wrapping_mul(K));
+    for &b in blocks.remainder() {
         h = (h.rotate_left(5) ^ b as u8 as u64).wrapping_mul(K);
     }
     h
@@ -70,5 +73,13 @@ mod tests {
         assert_ne!(fingerprint(&a), fingerprint(&a[..20]));
         assert_eq!(first_equal(&[a.clone(), b.clone(), a.clone(), c.clone(), b.clone()]), [0, 1, 0, 3, 1]);
         assert_eq!(distinct(&[&a[..], &b, &a, &c, &b]), (vec![0, 1, 3], vec![0, 1, 0, 2, 1]));
+        // Longer signals: a change in any bar of any chain moves the fingerprint.
+        let long = vec![0i8; 100];
+        let mut seen = std::collections::HashSet::from([fingerprint(&long)]);
+        for at in 0..100 {
+            let mut s = long.clone();
+            s[at] = 1;
+            assert!(seen.insert(fingerprint(&s)), "bar {at}");
+        }
     }
 }

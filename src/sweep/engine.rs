@@ -13,6 +13,7 @@ use super::windows::Window;
 use super::dedup::distinct;
 use super::evaluate::{evaluate, evaluate_lanes, evaluate_many, LaneBuffers};
 use crate::kernel::{Blocks, CostModel, Market, Metrics, MetricsScratch, Risk};
+use crate::candles::Candles;
 use crate::strategies::{signals_into, Combo, IndicatorCache};
 
 /// Combinations evaluated together: big enough to keep both cores busy, small enough that
@@ -73,18 +74,31 @@ impl SweepJob {
     /// that never bind, `Elder Ray`'s unused threshold); within a window, each distinct
     /// slice is backtested once (see [`evaluate_many`]).
     pub fn run_chunk(&self, cache: &IndicatorCache<'_>, range: Range<usize>) -> Vec<ComboOutcome> {
-        let c = cache.candles();
-        let mut blocks = Blocks::default();
-        let m = Market::prepare(&c.open, &c.high, &c.low, &c.close, &mut blocks).expect("candle columns of one length");
-        let signals: Vec<Vec<i8>> = self.combos[range.clone()]
+        let signals = self.signals(cache, range.clone());
+        self.evaluate_signals(cache.candles(), range, &signals)
+    }
+
+    /// The signals of the combinations `range`, in parallel (the first half of
+    /// [`Self::run_chunk`], which a sweep overlaps with the previous chunk's backtests).
+    pub fn signals(&self, cache: &IndicatorCache<'_>, range: Range<usize>) -> Vec<Vec<i8>> {
+        let n = cache.candles().len();
+        self.combos[range]
             .par_iter()
             .map(|combo| {
-                let mut signal = vec![0i8; c.len()];
+                let mut signal = vec![0i8; n];
                 signals_into(combo, cache, &mut signal);
                 signal
             })
-            .collect();
-        let (reps, slot) = distinct(&signals);
+            .collect()
+    }
+
+    /// The outcomes of the combinations `range` from their [`Self::signals`] on candles `c`
+    /// (the second half of [`Self::run_chunk`]).
+    pub fn evaluate_signals(&self, c: &Candles, range: Range<usize>, signals: &[Vec<i8>]) -> Vec<ComboOutcome> {
+        assert_eq!(range.len(), signals.len(), "one signal per combination");
+        let mut blocks = Blocks::default();
+        let m = Market::prepare(&c.open, &c.high, &c.low, &c.close, &mut blocks).expect("candle columns of one length");
+        let (reps, slot) = distinct(signals);
         let group: Vec<&[i8]> = reps.iter().map(|&k| signals[k].as_slice()).collect();
         let evaluated: Vec<Vec<LevelOutcome>> = evaluate_many(&m, &group, &self.levels, &self.windows, &self.cost, self.bars_per_day)
             .expect("signals of the series' length, windows within it")

@@ -237,9 +237,10 @@ fn run_blocking(
     let cache = IndicatorCache::new(&candles);
     let total = job.combos.len();
     let cancelled = AtomicBool::new(false);
-    let mut last_strategy = "";
-    // A chunk's rows are built into a batch while the next chunk is computed, so that the
-    // serial batch building does not leave a core idle.
+    // While a chunk is backtested, the next chunk's signals are computed and the previous
+    // chunk's rows are built into a batch, so that no stage's serial tail leaves a core idle.
+    let chunks = job.chunks();
+    let strategy = |r: &std::ops::Range<usize>| job.combos[r.start].strategy.name;
     let mut built: Option<(usize, Vec<ComboOutcome>)> = None;
     let send = |tx: &mut futures::channel::mpsc::Sender<DfResult<RecordBatch>>, batch: DfResult<RecordBatch>, end: usize| {
         if futures::executor::block_on(tx.send(batch)).is_err() {
@@ -251,27 +252,37 @@ fn run_blocking(
         }
         true
     };
-    for range in job.chunks() {
+    let mut next_signals = chunks.first().map(|r| job.signals(&cache, r.clone()));
+    for (at, range) in chunks.iter().enumerate() {
         if cancelled.load(Ordering::Relaxed) {
             return;
         }
-        let name = job.combos[range.start].strategy.name;
-        if name != last_strategy {
-            cache.clear();
-            last_strategy = name;
-        }
-        let end = range.end;
+        let signals = next_signals.take().expect("computed in the previous step");
         let previous = built.take();
-        let (outcomes, batch) = rayon::join(
-            || job.run_chunk(&cache, range),
-            || previous.map(|(end, o)| (end, to_batch(&job, &info, &o).map_err(DataFusionError::from))),
+        let ((outcomes, batch), following) = rayon::join(
+            || {
+                rayon::join(
+                    || job.evaluate_signals(&candles, range.clone(), &signals),
+                    || previous.map(|(end, o)| (end, to_batch(&job, &info, &o).map_err(DataFusionError::from))),
+                )
+            },
+            || {
+                chunks.get(at + 1).map(|next| {
+                    // The cache holds one strategy's indicators at a time, to bound memory.
+                    if strategy(next) != strategy(range) {
+                        cache.clear();
+                    }
+                    job.signals(&cache, next.clone())
+                })
+            },
         );
+        next_signals = following;
         if let Some((done, batch)) = batch {
             if !send(tx, batch, done) {
                 return;
             }
         }
-        built = Some((end, outcomes));
+        built = Some((range.end, outcomes));
     }
     if let Some((end, o)) = built {
         send(tx, to_batch(&job, &info, &o).map_err(DataFusionError::from), end);

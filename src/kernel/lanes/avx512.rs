@@ -341,3 +341,38 @@ fn track_drawdown(a: &mut Acc, k: &Consts, eq: __m512d) {
     }
     a.dd_limit = _mm512_mask_blend_pd(positive, k.inf, _mm512_mul_pd(_mm512_mul_pd(a.max_dd, a.peak), k.slack));
 }
+
+/// The byte permutations of [`transpose`]: byte `8j + r` of the 128-byte table (lanes 0-7,
+/// then 8-15) is lane `j`'s bar `r`, which goes to row `r`, lane `j`; rows 0-3, then 4-7.
+const TRANSPOSE_IDX: [[u8; 64]; 2] = {
+    assert!(LANES == 2 * WIDTH);
+    let mut t = [[0u8; 64]; 2];
+    let mut half = 0;
+    while half < 2 {
+        let mut k = 0;
+        while k < 64 {
+            t[half][k] = ((k % LANES) * 8 + 4 * half + k / LANES) as u8;
+            k += 1;
+        }
+        half += 1;
+    }
+    t
+};
+
+/// [`super::Transpose`] with one byte permutation per four rows.
+///
+/// # Safety
+/// The CPU must support AVX-512 F and VBMI.
+#[target_feature(enable = "avx512f,avx512vbmi")]
+pub(super) unsafe fn transpose(words: &[u64; LANES], rows: &mut [i8; 8 * LANES]) {
+    // SAFETY: 64 bytes are read from each 64-byte table.
+    let idx = |k: usize| unsafe { _mm512_loadu_si512(TRANSPOSE_IDX[k].as_ptr() as *const _) };
+    // SAFETY: `words` holds 128 bytes and `rows` has room for 128.
+    unsafe {
+        let lo = _mm512_loadu_si512(words.as_ptr() as *const _);
+        let hi = _mm512_loadu_si512(words.as_ptr().add(WIDTH) as *const _);
+        let out = rows.as_mut_ptr() as *mut __m512i;
+        _mm512_storeu_si512(out, _mm512_permutex2var_epi8(lo, idx(0), hi));
+        _mm512_storeu_si512(out.add(1), _mm512_permutex2var_epi8(lo, idx(1), hi));
+    }
+}

@@ -62,17 +62,14 @@ impl Interleaved {
         self.data.resize(n * LANES, 0);
         // Eight bars at a time: one word per lane, then its bytes into the eight rows.
         let full = n / 8 * 8;
+        let transpose = transposer();
         for (blk, rows) in self.data[..full * LANES].chunks_exact_mut(8 * LANES).enumerate() {
             let mut words = [0u64; LANES];
             for (w, s) in words.iter_mut().zip(signals) {
                 let b: [i8; 8] = s[blk * 8..blk * 8 + 8].try_into().expect("eight bars");
                 *w = u64::from_le_bytes(b.map(|x| x as u8));
             }
-            for (r, row) in rows.chunks_exact_mut(LANES).enumerate() {
-                for (x, w) in row.iter_mut().zip(&words) {
-                    *x = (w >> (8 * r)) as u8 as i8;
-                }
-            }
+            transpose(&words, rows.try_into().expect("eight rows"));
         }
         for i in full..n {
             for (x, s) in self.data[i * LANES..(i + 1) * LANES].iter_mut().zip(signals) {
@@ -89,6 +86,30 @@ impl Interleaved {
     /// Lanes holding a signal.
     pub fn lanes(&self) -> usize {
         self.lanes
+    }
+}
+
+/// Eight bars of every lane (one word per lane, bar `r` in byte `r`) into eight rows of
+/// [`LANES`] signals.
+type Transpose = fn(&[u64; LANES], &mut [i8; 8 * LANES]);
+
+/// The fastest [`Transpose`] the CPU runs; both give the same bytes.
+fn transposer() -> Transpose {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vbmi") {
+            // SAFETY: the CPU has the features the function is compiled for.
+            return |w, rows| unsafe { avx512::transpose(w, rows) };
+        }
+    }
+    transpose_portable
+}
+
+fn transpose_portable(words: &[u64; LANES], rows: &mut [i8; 8 * LANES]) {
+    for (r, row) in rows.chunks_exact_mut(LANES).enumerate() {
+        for (x, w) in row.iter_mut().zip(words) {
+            *x = (w >> (8 * r)) as u8 as i8;
+        }
     }
 }
 
@@ -459,6 +480,22 @@ mod tests {
                     assert_eq!(il.data[i * LANES + j], want, "n {n} bar {i} lane {j}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn transposes_agree() {
+        let mut state = 5u64;
+        for _ in 0..200 {
+            let words: [u64; LANES] = std::array::from_fn(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                state
+            });
+            let (mut a, mut b) = ([0i8; 8 * LANES], [0i8; 8 * LANES]);
+            transposer()(&words, &mut a);
+            transpose_portable(&words, &mut b);
+            assert_eq!(a, b);
+            assert_eq!(b[3 * LANES + 5], (words[5] >> 24) as u8 as i8);
         }
     }
 
