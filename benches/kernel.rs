@@ -226,7 +226,7 @@ fn bench_backtests(c: &mut Criterion) {
 
 /// The lane kernel over the distinct signals of the whole `quantmuse` grid (in grid order, as
 /// the sweep groups them) on 15,000 synthetic 1h candles: the sweep's kernel workload at each
-/// level, full period only.
+/// level (and one level at leverage 10), full period only.
 fn bench_grid(c: &mut Criterion) {
     let candles = generate(&SynthSpec { symbol: "BTCUSDT".into(), tf: "1h".parse::<Timeframe>().unwrap(), bars: 15_000, seed: 11, start: None }).unwrap();
     let n = candles.len();
@@ -250,9 +250,9 @@ fn bench_grid(c: &mut Criterion) {
     g.throughput(Throughput::Elements((n * signals.len()) as u64));
     let mut lanes = LaneScratch::default();
     let mut out = Vec::new();
-    for (sl, tp) in [(0.0, 0.0), (0.005, 0.015), (0.01, 0.03), (0.02, 0.06)] {
-        let risk = Risk { stop_loss: sl, take_profit: tp, leverage: 1.0 };
-        g.bench_function(BenchmarkId::new("lanes", format!("sl{sl}_tp{tp}")), |b| {
+    for (sl, tp, lev) in [(0.0, 0.0, 1.0), (0.005, 0.015, 1.0), (0.01, 0.03, 1.0), (0.02, 0.06, 1.0), (0.01, 0.03, 10.0)] {
+        let risk = Risk { stop_loss: sl, take_profit: tp, leverage: lev };
+        g.bench_function(BenchmarkId::new("lanes", format!("sl{sl}_tp{tp}_lev{lev}")), |b| {
             b.iter(|| {
                 for il in &groups {
                     metrics_lanes(&mk, 0..n, black_box(il), &cost, &risk, 24, &mut lanes, &mut out);
