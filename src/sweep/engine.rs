@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::walkforward::{aggregate, WalkForward, WindowMetrics};
 use super::windows::Window;
 use super::dedup::distinct;
-use super::evaluate::{evaluate, evaluate_lanes, evaluate_many, LaneBuffers};
+use super::evaluate::{evaluate, evaluate_many};
 use crate::kernel::{Blocks, CostModel, Market, Metrics, MetricsScratch, Risk};
 use crate::candles::Candles;
 use crate::strategies::{signals_into, Combo, IndicatorCache};
@@ -113,15 +113,6 @@ impl SweepJob {
     pub fn evaluate(&self, m: &Market<'_>, signal: &[i8], buf: &mut MetricsScratch) -> Vec<LevelOutcome> {
         let e = evaluate(m, signal, &self.levels, &self.windows, &self.cost, self.bars_per_day, buf).expect("windows within the series");
         self.outcomes(e)
-    }
-
-    /// [`Self::evaluate`] of up to [`crate::kernel::LANES`] signals on the lane kernel.
-    pub fn evaluate_group(&self, m: &Market<'_>, signals: &[&[i8]], buf: &mut LaneBuffers) -> Vec<Vec<LevelOutcome>> {
-        evaluate_lanes(m, signals, &self.levels, &self.windows, &self.cost, self.bars_per_day, buf)
-            .expect("windows within the series, at most LANES signals")
-            .into_iter()
-            .map(|e| self.outcomes(e))
-            .collect()
     }
 
     fn outcomes(&self, e: super::evaluate::Evaluation) -> Vec<LevelOutcome> {

@@ -36,10 +36,7 @@ pub fn evaluate(
     buf: &mut MetricsScratch,
 ) -> Result<Evaluation, KernelError> {
     let n = m.len();
-    if signal.len() != n {
-        return Err(KernelError::LengthMismatch { name: "signal", len: signal.len(), expected: n });
-    }
-    check_windows(windows, n)?;
+    check_inputs(m, &[signal], windows)?;
     let mut out = Evaluation { full: Vec::with_capacity(levels.len()), windows: Vec::with_capacity(levels.len()) };
     for risk in levels {
         out.full.push(metrics_range(m, 0..n, signal, cost, risk, bars_per_day, buf));
@@ -55,7 +52,7 @@ pub fn evaluate(
     Ok(out)
 }
 
-/// Reusable buffers of [`evaluate_lanes`]: one per thread.
+/// Reusable buffers of [`evaluate_lanes`] and [`evaluate_many`]: one per thread.
 #[derive(Debug, Clone, Default)]
 pub struct LaneBuffers {
     signals: Interleaved,
@@ -77,38 +74,14 @@ pub fn evaluate_lanes(
     bars_per_day: usize,
     buf: &mut LaneBuffers,
 ) -> Result<Vec<Evaluation>, KernelError> {
-    let n = m.len();
     if signals.len() > LANES {
         return Err(KernelError::Invalid { name: "signals", value: signals.len() as f64, allowed: "at most LANES signals per call" });
     }
-    if let Some(s) = signals.iter().find(|s| s.len() != n) {
-        return Err(KernelError::LengthMismatch { name: "signal", len: s.len(), expected: n });
-    }
-    check_windows(windows, n)?;
+    check_inputs(m, signals, windows)?;
     buf.signals.fill(signals);
-    let mut out: Vec<Evaluation> = (0..signals.len())
-        .map(|_| Evaluation { full: Vec::with_capacity(levels.len()), windows: Vec::with_capacity(levels.len()) })
-        .collect();
-    let LaneBuffers { signals: il, scratch, metrics } = buf;
-    let mut run = |range: std::ops::Range<usize>, risk: &Risk, metrics: &mut Vec<Metrics>| {
-        metrics_lanes(m, range, il, cost, risk, bars_per_day, scratch, metrics);
-    };
-    let mut train = Vec::new();
-    for risk in levels {
-        run(0..n, risk, metrics);
-        for (e, &mt) in out.iter_mut().zip(metrics.iter()) {
-            e.full.push(mt);
-            e.windows.push(Vec::with_capacity(windows.len()));
-        }
-        for w in windows {
-            run(w.train_start..w.train_end, risk, &mut train);
-            run(w.test_start..w.test_end, risk, metrics);
-            for ((e, &is), &oos) in out.iter_mut().zip(train.iter()).zip(metrics.iter()) {
-                e.windows.last_mut().expect("pushed above").push(WindowMetrics { in_sample: is, out_of_sample: oos });
-            }
-        }
-    }
-    Ok(out)
+    // `done[k][l][j]`: part `k`'s metrics at level `l` of lane `j`.
+    let done: Vec<Vec<Vec<Metrics>>> = parts(m.len(), windows).into_iter().map(|r| run_levels(m, r, levels, cost, bars_per_day, buf)).collect();
+    Ok(assemble(signals.len(), levels.len(), windows.len(), |k, s, l| done[k][l][s]))
 }
 
 /// [`evaluate`] of many signals on the lane kernel, in parallel (the same bits, in the
@@ -124,17 +97,8 @@ pub fn evaluate_many(
     cost: &CostModel,
     bars_per_day: usize,
 ) -> Result<Vec<Evaluation>, KernelError> {
-    let n = m.len();
-    if let Some(s) = signals.iter().find(|s| s.len() != n) {
-        return Err(KernelError::LengthMismatch { name: "signal", len: s.len(), expected: n });
-    }
-    check_windows(windows, n)?;
-    // Part 0 is the full period, then each window's train and test parts.
-    let mut parts: Vec<Range<usize>> = vec![0..n];
-    for w in windows {
-        parts.push(w.train_start..w.train_end);
-        parts.push(w.test_start..w.test_end);
-    }
+    check_inputs(m, signals, windows)?;
+    let parts = parts(m.len(), windows);
     // Each part's distinct slices (`reps`, as signal indices) and each signal's slot there.
     let slices: Vec<(Vec<usize>, Vec<usize>)> = parts
         .par_iter()
@@ -151,13 +115,7 @@ pub fn evaluate_many(
             let reps = &slices[k].0[g..(g + LANES).min(slices[k].0.len())];
             let group: Vec<&[i8]> = reps.iter().map(|&s| &signals[s][r.clone()]).collect();
             buf.signals.fill_at(r.start, &group);
-            levels
-                .iter()
-                .map(|risk| {
-                    metrics_lanes(m, r.clone(), &buf.signals, cost, risk, bars_per_day, &mut buf.scratch, &mut buf.metrics);
-                    buf.metrics.clone()
-                })
-                .collect()
+            run_levels(m, r, levels, cost, bars_per_day, buf)
         })
         .collect();
     // Where each part's groups start in `done`.
@@ -167,18 +125,53 @@ pub fn evaluate_many(
             first_task.push(t);
         }
     }
-    let at = |k: usize, s: usize, l: usize| -> Metrics {
+    Ok(assemble(signals.len(), levels.len(), windows.len(), |k, s, l| {
         let slot = slices[k].1[s];
         done[first_task[k] + slot / LANES][l][slot % LANES]
-    };
-    Ok((0..signals.len())
+    }))
+}
+
+/// The bars each signal is backtested on: part 0 is the full period, then each window's
+/// train and test parts.
+fn parts(n: usize, windows: &[Window]) -> Vec<Range<usize>> {
+    let mut parts = vec![0..n];
+    for w in windows {
+        parts.push(w.train_start..w.train_end);
+        parts.push(w.test_start..w.test_end);
+    }
+    parts
+}
+
+/// The metrics of every lane of `buf.signals` over bars `r`, at each level in turn.
+fn run_levels(m: &Market<'_>, r: Range<usize>, levels: &[Risk], cost: &CostModel, bars_per_day: usize, buf: &mut LaneBuffers) -> Vec<Vec<Metrics>> {
+    levels
+        .iter()
+        .map(|risk| {
+            metrics_lanes(m, r.clone(), &buf.signals, cost, risk, bars_per_day, &mut buf.scratch, &mut buf.metrics);
+            buf.metrics.clone()
+        })
+        .collect()
+}
+
+/// Each signal's [`Evaluation`] from `at(part, signal, level)` (parts as [`parts`] numbers them).
+fn assemble(signals: usize, levels: usize, windows: usize, at: impl Fn(usize, usize, usize) -> Metrics) -> Vec<Evaluation> {
+    (0..signals)
         .map(|s| Evaluation {
-            full: (0..levels.len()).map(|l| at(0, s, l)).collect(),
-            windows: (0..levels.len())
-                .map(|l| (0..windows.len()).map(|w| WindowMetrics { in_sample: at(1 + 2 * w, s, l), out_of_sample: at(2 + 2 * w, s, l) }).collect())
+            full: (0..levels).map(|l| at(0, s, l)).collect(),
+            windows: (0..levels)
+                .map(|l| (0..windows).map(|w| WindowMetrics { in_sample: at(1 + 2 * w, s, l), out_of_sample: at(2 + 2 * w, s, l) }).collect())
                 .collect(),
         })
-        .collect())
+        .collect()
+}
+
+/// Signals of the series' length, windows within it.
+fn check_inputs(m: &Market<'_>, signals: &[&[i8]], windows: &[Window]) -> Result<(), KernelError> {
+    let n = m.len();
+    if let Some(s) = signals.iter().find(|s| s.len() != n) {
+        return Err(KernelError::LengthMismatch { name: "signal", len: s.len(), expected: n });
+    }
+    check_windows(windows, n)
 }
 
 fn check_windows(windows: &[Window], n: usize) -> Result<(), KernelError> {
@@ -255,6 +248,11 @@ mod tests {
         }
     }
 
+    /// Levels from `(stop_loss, take_profit, leverage)`.
+    fn risks(levels: &[(f64, f64, f64)]) -> Vec<Risk> {
+        levels.iter().map(|&(sl, tp, lev)| Risk::new(sl, tp, lev).unwrap()).collect()
+    }
+
     #[test]
     fn lanes_equal_one_signal_at_a_time() {
         let n = 2000;
@@ -263,10 +261,7 @@ mod tests {
         let windows = wf_windows(n, 4, 0.7, 100);
         let mut blocks = Blocks::default();
         let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
-        let levels: Vec<Risk> = [(0.005, 0.015, 1.0), (0.0, 0.0, 1.0), (0.02, 0.06, 10.0)]
-            .iter()
-            .map(|&(sl, tp, lev)| Risk::new(sl, tp, lev).unwrap())
-            .collect();
+        let levels = risks(&[(0.005, 0.015, 1.0), (0.0, 0.0, 1.0), (0.02, 0.06, 10.0)]);
         // More signals than lanes: shifted copies of the two base signals.
         let many: Vec<Vec<i8>> = (0..LANES + 5).map(|k| {
             let s = &signals[k % 2];
@@ -296,7 +291,7 @@ mod tests {
         let windows = wf_windows(n, 4, 0.7, 100);
         let mut blocks = Blocks::default();
         let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
-        let levels: Vec<Risk> = [(0.005, 0.015, 1.0), (0.02, 0.06, 10.0)].iter().map(|&(sl, tp, lev)| Risk::new(sl, tp, lev).unwrap()).collect();
+        let levels = risks(&[(0.005, 0.015, 1.0), (0.02, 0.06, 10.0)]);
         // Copies of the dense signal, each changed in one stretch only (some outside every
         // window, some inside one), plus the sparse signal: more than two groups of lanes.
         let mut many: Vec<Vec<i8>> = Vec::new();
