@@ -148,8 +148,8 @@ pub fn sortino(r: &[f64]) -> f64 {
 
 /// [`sortino`] of returns `r` whose mean is `mean`.
 fn sortino_with(r: &[f64], mean: f64, down: &mut Vec<f64>, work: &mut Vec<f64>) -> f64 {
-    // The negative returns in order, compacted without a branch per return.
-    down.clear();
+    // The negative returns in order, compacted without a branch per return (each slot is
+    // written before it is kept, so the buffer's old values need no clearing).
     down.resize(r.len(), 0.0);
     let mut len = 0;
     for &x in r {

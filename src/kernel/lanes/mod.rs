@@ -58,7 +58,7 @@ impl Interleaved {
         self.start = start;
         self.bars = n;
         self.lanes = signals.len();
-        self.data.clear();
+        // Every byte is written below (missing lanes as zeros): no need to clear first.
         self.data.resize(n * LANES, 0);
         // Eight bars at a time: one word per lane, then its bytes into the eight rows.
         let full = n / 8 * 8;
@@ -72,7 +72,9 @@ impl Interleaved {
             transpose(&words, rows.try_into().expect("eight rows"));
         }
         for i in full..n {
-            for (x, s) in self.data[i * LANES..(i + 1) * LANES].iter_mut().zip(signals) {
+            let row = &mut self.data[i * LANES..(i + 1) * LANES];
+            row.fill(0);
+            for (x, s) in row.iter_mut().zip(signals) {
                 *x = s[i];
             }
         }
@@ -515,6 +517,27 @@ mod tests {
             let mut sampler = DailySampler::new(80, 24);
             crate::kernel::backtest_range(&m, 10..90, s, &cost, &risk, &mut sampler);
             assert_eq!(pts[j], sampler.into_points(), "lane {j}");
+        }
+    }
+
+    /// A buffer refilled with fewer and shorter signals holds exactly what a fresh one does:
+    /// no byte of the earlier fill survives, in the transposed blocks or the tail.
+    #[test]
+    fn refills_leave_nothing_behind() {
+        let big = signals(203, 1);
+        let small = signals(77, 2);
+        let mut used = Interleaved::default();
+        used.fill(&big[..LANES].iter().map(|s| s.as_slice()).collect::<Vec<_>>());
+        let small_refs: Vec<&[i8]> = small[..3].iter().map(|s| s.as_slice()).collect();
+        used.fill_at(5, &small_refs);
+        let mut fresh = Interleaved::default();
+        fresh.fill_at(5, &small_refs);
+        assert_eq!((used.start, used.bars, used.lanes), (fresh.start, fresh.bars, fresh.lanes));
+        assert_eq!(used.data, fresh.data);
+        for i in 0..77 {
+            for j in 0..LANES {
+                assert_eq!(fresh.data[i * LANES + j], if j < 3 { small[j][i] } else { 0 }, "bar {i} lane {j}");
+            }
         }
     }
 }
