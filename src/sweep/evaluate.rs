@@ -7,6 +7,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::dedup::distinct;
+use super::order::similar_first;
 use super::walkforward::WindowMetrics;
 use super::windows::Window;
 use crate::kernel::{metrics_lanes, metrics_range, CostModel, Interleaved, KernelError, LaneScratch, Market, Metrics, MetricsScratch, Risk, LANES};
@@ -86,7 +87,8 @@ pub fn evaluate_lanes(
 
 /// [`evaluate`] of many signals on the lane kernel, in parallel (the same bits, in the
 /// order of `signals`). The full period runs once per signal; a window part runs once per
-/// distinct slice of it, shared by the signals that agree on those bars.
+/// distinct slice of it, shared by the signals that agree on those bars. Lanes are filled
+/// with similar signals side by side ([`similar_first`]).
 ///
 /// Errors as [`evaluate`].
 pub fn evaluate_many(
@@ -99,11 +101,23 @@ pub fn evaluate_many(
 ) -> Result<Vec<Evaluation>, KernelError> {
     check_inputs(m, signals, windows)?;
     let parts = parts(m.len(), windows);
+    // Similar signals side by side (see `similar_first`), in every part.
+    let order = similar_first(signals);
+    let mut position = vec![0; signals.len()];
+    for (at, &s) in order.iter().enumerate() {
+        position[s] = at;
+    }
     // Each part's distinct slices (`reps`, as signal indices) and each signal's slot there.
     let slices: Vec<(Vec<usize>, Vec<usize>)> = parts
         .par_iter()
         .enumerate()
-        .map(|(k, r)| if k == 0 { ((0..signals.len()).collect(), (0..signals.len()).collect()) } else { distinct(&signals.iter().map(|s| &s[r.clone()]).collect::<Vec<_>>()) })
+        .map(|(k, r)| {
+            if k == 0 {
+                return (order.clone(), position.clone());
+            }
+            let (reps, slot) = distinct(&order.iter().map(|&s| &signals[s][r.clone()]).collect::<Vec<_>>());
+            (reps.iter().map(|&at| order[at]).collect(), position.iter().map(|&at| slot[at]).collect())
+        })
         .collect();
     // One task per part and group of up to LANES distinct slices.
     let tasks: Vec<(usize, usize)> = slices.iter().enumerate().flat_map(|(k, (reps, _))| (0..reps.len()).step_by(LANES).map(move |g| (k, g))).collect();

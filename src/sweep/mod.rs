@@ -2,6 +2,7 @@
 
 pub mod dedup;
 pub mod evaluate;
+pub mod order;
 pub mod spec;
 pub mod walkforward;
 pub mod windows;
