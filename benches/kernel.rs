@@ -23,6 +23,7 @@ use qm::kernel::{
     backtest_metrics, backtest_metrics_with, metrics_lanes, Blocks, CostModel, Interleaved, LaneScratch, Market as Prepared, MetricsScratch,
     Risk, Scratch, LANES,
 };
+use qm::sweep::order::similar_first;
 use qm::strategies::{quantmuse_grid, signals_into, strategy_grid, Combo, IndicatorCache, STRATEGIES};
 use qm::synth::{generate, SynthSpec};
 use qm::timeframe::Timeframe;
@@ -224,9 +225,10 @@ fn bench_backtests(c: &mut Criterion) {
     }
 }
 
-/// The lane kernel over the distinct signals of the whole `quantmuse` grid (in grid order, as
-/// the sweep groups them) on 15,000 synthetic 1h candles: the sweep's kernel workload at each
-/// level (and one level at leverage 10), full period only.
+/// The lane kernel over the distinct signals of the whole `quantmuse` grid (in grid order,
+/// similar signals side by side within blocks, as the sweep fills lanes) on 15,000 synthetic
+/// 1h candles: the sweep's kernel workload at each level (and one level at leverage 10), full
+/// period only.
 fn bench_grid(c: &mut Criterion) {
     let candles = generate(&SynthSpec { symbol: "BTCUSDT".into(), tf: "1h".parse::<Timeframe>().unwrap(), bars: 15_000, seed: 11, start: None }).unwrap();
     let n = candles.len();
@@ -241,6 +243,7 @@ fn bench_grid(c: &mut Criterion) {
         }
     }
     drop(seen);
+    let signals: Vec<Vec<i8>> = similar_first(&signals).into_iter().map(|j| std::mem::take(&mut signals[j])).collect();
     let groups = lane_groups(&signals);
     let mut blocks = Blocks::default();
     let mk = Prepared::prepare(&candles.open, &candles.high, &candles.low, &candles.close, &mut blocks).unwrap();
