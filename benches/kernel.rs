@@ -243,6 +243,9 @@ fn bench_grid(c: &mut Criterion) {
         }
     }
     drop(seen);
+    // Lanes as the sweep fills them, and (for one level) in plain grid order, which shows
+    // what filling registers with similar signals gains.
+    let plain = lane_groups(&signals);
     let signals: Vec<Vec<i8>> = similar_first(&signals).into_iter().map(|j| std::mem::take(&mut signals[j])).collect();
     let groups = lane_groups(&signals);
     let mut blocks = Blocks::default();
@@ -264,6 +267,15 @@ fn bench_grid(c: &mut Criterion) {
             })
         });
     }
+    let risk = Risk { stop_loss: 0.005, take_profit: 0.015, leverage: 1.0 };
+    g.bench_function(BenchmarkId::new("lanes_grid_order", "sl0.005_tp0.015_lev1"), |b| {
+        b.iter(|| {
+            for il in &plain {
+                metrics_lanes(&mk, 0..n, black_box(il), &cost, &risk, 24, &mut lanes, &mut out);
+                black_box(&out);
+            }
+        })
+    });
     g.finish();
 }
 
