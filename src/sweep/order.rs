@@ -27,9 +27,10 @@ type ChangeMap = [u64; WORDS];
 fn change_map(s: &[i8]) -> ChangeMap {
     let mut map = [0u64; WORDS];
     let n = s.len();
-    if n < 2 {
-        return map;
-    }
+    let mut mark = |at: usize| {
+        let bucket = at * BUCKETS / n;
+        map[bucket / 64] |= 1 << (bucket % 64);
+    };
     // Sixteen bars at a time: a mask of the bars that differ from their predecessor.
     let mut i = 1;
     while i + 16 <= n {
@@ -39,17 +40,14 @@ fn change_map(s: &[i8]) -> ChangeMap {
             diff |= ((a[k] != b[k]) as u32) << k;
         }
         while diff != 0 {
-            let at = i + diff.trailing_zeros() as usize;
-            let bucket = at * BUCKETS / n;
-            map[bucket / 64] |= 1 << (bucket % 64);
+            mark(i + diff.trailing_zeros() as usize);
             diff &= diff - 1;
         }
         i += 16;
     }
     for at in i..n {
         if s[at] != s[at - 1] {
-            let bucket = at * BUCKETS / n;
-            map[bucket / 64] |= 1 << (bucket % 64);
+            mark(at);
         }
     }
     map
