@@ -21,7 +21,7 @@ use std::ops::Range;
 pub use blocks::Blocks;
 pub use config::{CostModel, Risk};
 pub use futures::FuturesAccount;
-pub use lanes::{metrics_lanes, run_lanes, Interleaved, LaneScratch, LANES};
+pub use lanes::{metrics_lanes, run_lanes, Interleaved, LanePoints, LaneScratch, LANES};
 pub use metrics::{py_round, Metrics, MetricsScratch};
 pub use observer::{daily_points, DailySampler, ExitReason, Observer, Recorder, Side, Trade};
 

@@ -37,11 +37,11 @@ fn run_groups<const LIQ: bool, const SL: bool, const TP: bool>(b: &Bars<'_>, p: 
     // fills: two groups stepped together keep the core busy. Without, one group at a time
     // holds its state in registers and skips more.
     if SL || TP {
-        run_group::<LIQ, SL, TP, 2>(b, p, 0, &mut daily.lanes(0..LANES), &mut end);
+        run_group::<LIQ, SL, TP, 2>(b, p, 0, daily.lanes(0..LANES), &mut end);
     } else {
         for g in 0..GROUPS {
             let lanes = g * WIDTH..(g + 1) * WIDTH;
-            run_group::<LIQ, SL, TP, 1>(b, p, lanes.start, &mut daily.lanes(lanes), &mut end);
+            run_group::<LIQ, SL, TP, 1>(b, p, lanes.start, daily.lanes(lanes), &mut end);
         }
     }
     end
@@ -113,7 +113,7 @@ fn store(v: __m512d, out: &mut [f64]) {
 
 /// Lanes `lane0 ..+ WIDTH` over every bar; their end state goes into `end`.
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
-fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b: &Bars<'_>, p: &Params, lane0: usize, daily: &mut LaneDaily<'_>, end: &mut End) {
+fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b: &Bars<'_>, p: &Params, lane0: usize, mut daily: LaneDaily<'_>, end: &mut End) {
     let n = b.close.len();
     assert!(b.sig.len() == n * LANES && b.open.len() == n && b.high.len() == n && b.low.len() == n && lane0 + G * WIDTH <= LANES);
     let set = |x: f64| _mm512_set1_pd(x);
@@ -173,10 +173,11 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b:
             eq[g] = step::<LIQ, SL, TP>(a, &k, &bar, buy, sell);
         }
         if daily.due(i) {
-            for (g, v) in eq.iter().enumerate() {
-                store(*v, &mut e[g * WIDTH..]);
-            }
-            daily.record(i, &e);
+            daily.record(i, |row| {
+                for (g, v) in eq.iter().enumerate() {
+                    store(*v, &mut row[g * WIDTH..]);
+                }
+            });
         }
         i += 1;
         // Every lane flat with no fill pending: nothing changes until a lane's signal is

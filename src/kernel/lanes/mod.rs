@@ -119,8 +119,25 @@ fn transpose_portable(words: &[u64; LANES], rows: &mut [i8; 8 * LANES]) {
 /// buffers. One per thread.
 #[derive(Debug, Clone, Default)]
 pub struct LaneScratch {
-    points: [Vec<f64>; LANES],
+    points: LanePoints,
     metrics: MetricsScratch,
+}
+
+/// The daily equity points of each lane of a [`run_lanes`], and the buffer the loops write
+/// them to.
+#[derive(Debug, Clone, Default)]
+pub struct LanePoints {
+    lanes: [Vec<f64>; LANES],
+    /// Point `p` of lane `j` at `p * LANES + j`: one row per sampled bar, written by the
+    /// loops with a store per register.
+    grid: Vec<f64>,
+}
+
+impl LanePoints {
+    /// Lane `j`'s daily points (as [`super::DailySampler`] collects them).
+    pub fn lane(&self, j: usize) -> &[f64] {
+        &self.lanes[j]
+    }
 }
 
 /// The metrics of [`run_lanes`] for each lane holding a signal (in lane order), as
@@ -141,12 +158,12 @@ pub fn metrics_lanes(
     let stats = run_lanes(m, range, sig, cost, risk, bars_per_day, &mut scratch.points);
     out.clear();
     for (j, s) in stats.iter().enumerate().take(sig.lanes) {
-        out.push(Metrics::compute_with(s, &scratch.points[j], cost, risk, &mut scratch.metrics));
+        out.push(Metrics::compute_with(s, scratch.points.lane(j), cost, risk, &mut scratch.metrics));
     }
 }
 
 /// Backtest every lane of `sig` over bars `range` of `m` (fresh capital, as
-/// [`super::backtest_range`]); `points[j]` receives lane `j`'s daily equity points (as
+/// [`super::backtest_range`]); `points.lane(j)` receives lane `j`'s daily equity points (as
 /// [`super::DailySampler`] collects them). Lanes without a signal stay flat.
 ///
 /// # Panics
@@ -158,7 +175,7 @@ pub fn run_lanes(
     cost: &CostModel,
     risk: &Risk,
     bars_per_day: usize,
-    points: &mut [Vec<f64>; LANES],
+    points: &mut LanePoints,
 ) -> [KernelStats; LANES] {
     let n = m.len();
     assert!(range.start <= range.end && range.end <= n, "range {range:?} of {n} bars");
@@ -205,80 +222,106 @@ pub(crate) struct End {
     pub max_dd: F,
 }
 
-/// The daily equity points of every lane, sampled as [`super::DailySampler`] does; each
-/// loop samples its lanes through [`Daily::lanes`].
+/// The daily equity points of every lane, sampled as [`super::DailySampler`] does (bars
+/// `0, bpd, 2 bpd, ...`, and the last bar's equity for a run of fewer than two points);
+/// each loop samples its lanes through [`Daily::lanes`].
 pub(crate) struct Daily<'a> {
-    pts: &'a mut [Vec<f64>; LANES],
+    out: &'a mut LanePoints,
     bpd: usize,
+    rows: usize,
     last_bar: usize,
     last: F,
 }
 
 impl<'a> Daily<'a> {
-    fn new(pts: &'a mut [Vec<f64>; LANES], len: usize, bpd: usize) -> Daily<'a> {
-        for v in pts.iter_mut() {
-            v.clear();
-            v.reserve(len / bpd + 2);
-        }
-        Daily { pts, bpd, last_bar: len.wrapping_sub(1), last: [f64::NAN; LANES] }
+    fn new(out: &'a mut LanePoints, len: usize, bpd: usize) -> Daily<'a> {
+        let rows = len.div_ceil(bpd);
+        // Every row is written by the loops before it is read.
+        out.grid.resize(rows * LANES, 0.0);
+        Daily { out, bpd, rows, last_bar: len.wrapping_sub(1), last: [f64::NAN; LANES] }
     }
 
     /// The sampler of lanes `lanes`, for a loop that visits every bar of the range.
     pub fn lanes(&mut self, lanes: Range<usize>) -> LaneDaily<'_> {
-        LaneDaily { pts: &mut self.pts[lanes.clone()], last: &mut self.last[lanes], bpd: self.bpd, next: 0, last_bar: self.last_bar }
+        LaneDaily {
+            grid: &mut self.out.grid[..self.rows * LANES],
+            last: &mut self.last[lanes.clone()],
+            lane0: lanes.start,
+            bpd: self.bpd,
+            next: 0,
+            due: 0,
+            last_bar: self.last_bar,
+        }
     }
 
+    /// Each lane's points from the rows.
     fn finish(self) {
-        for (v, &x) in self.pts.iter_mut().zip(&self.last) {
+        let rows = &self.out.grid[..self.rows * LANES];
+        for (j, v) in self.out.lanes.iter_mut().enumerate() {
+            v.clear();
+            v.extend(rows.iter().skip(j).step_by(LANES));
             if v.len() == 1 {
-                v.push(x);
+                v.push(self.last[j]);
             }
         }
     }
 }
 
-/// The daily points of some lanes (see [`Daily::lanes`]).
+/// The daily points of some lanes (see [`Daily::lanes`]): the loop asks [`Self::due`]
+/// once per bar, a compare with one counter.
 pub(crate) struct LaneDaily<'a> {
-    pts: &'a mut [Vec<f64>],
+    grid: &'a mut [f64],
     last: &'a mut [f64],
+    lane0: usize,
     bpd: usize,
+    /// The next sampled bar, and the next bar to record (it or the last bar).
     next: usize,
+    due: usize,
     last_bar: usize,
 }
 
 impl LaneDaily<'_> {
-    /// Whether bar `k`'s equities are sampled.
+    /// Whether bar `k`'s equities are recorded.
     #[inline(always)]
     pub fn due(&self, k: usize) -> bool {
-        k == self.next || k == self.last_bar
+        k == self.due
     }
 
-    /// Bar `k`'s equities (relative bar index, one per lane); needed only when [`Self::due`].
+    /// The row of sampled bar `k` for lanes `from ..+ len` of these (relative lane index).
     #[inline(always)]
-    pub fn record(&mut self, k: usize, e: &[f64]) {
+    pub fn row(&mut self, k: usize, from: usize, len: usize) -> &mut [f64] {
+        let at = k / self.bpd * LANES + self.lane0 + from;
+        &mut self.grid[at..at + len]
+    }
+
+    /// Bar `k`'s equities (one per lane of these), at a [`Self::due`] bar: `write(row)`
+    /// stores them into `row`, which has one entry per lane.
+    #[inline(always)]
+    pub fn record(&mut self, k: usize, write: impl Fn(&mut [f64])) {
+        let n = self.last.len();
         if k == self.next {
-            for (v, &x) in self.pts.iter_mut().zip(e) {
-                v.push(x);
-            }
+            write(self.row(k, 0, n));
             self.next += self.bpd;
         }
         if k == self.last_bar {
-            self.last.copy_from_slice(&e[..self.last.len()]);
+            write(self.last);
         }
+        self.due = self.next.min(self.last_bar);
     }
 
-    /// Bars `from..to` all with equities `e`.
+    /// Bars `from..to` all with equities `e` (one per lane of these).
     #[inline]
     pub fn span(&mut self, from: usize, to: usize, e: &[f64]) {
+        let n = self.last.len();
         while self.next < to {
-            for (v, &x) in self.pts.iter_mut().zip(e) {
-                v.push(x);
-            }
+            let k = self.next;
+            self.row(k, 0, n).copy_from_slice(&e[..n]);
             self.next += self.bpd;
         }
         if (from..to).contains(&self.last_bar) {
-            self.last.copy_from_slice(&e[..self.last.len()]);
+            self.last.copy_from_slice(&e[..n]);
         }
+        self.due = self.next.min(self.last_bar);
     }
 }
 
@@ -451,7 +494,7 @@ mod tests {
         for (sl, tp, lev) in [(0.0, 0.0, 1.0), (0.005, 0.015, 1.0), (0.01, 0.03, 50.0), (0.0, 0.02, 5.0)] {
             let p = Params::new(&cost, &Risk::new(sl, tp, lev).unwrap());
             let b = Bars { open: &o, high: &h, low: &l, close: &c, sig: &il.data };
-            let (mut pa, mut pb): ([Vec<f64>; LANES], [Vec<f64>; LANES]) = Default::default();
+            let (mut pa, mut pb) = (LanePoints::default(), LanePoints::default());
             let mut da = Daily::new(&mut pa, n, 24);
             let ea = run_best(&b, &p, &mut da);
             da.finish();
@@ -462,7 +505,7 @@ mod tests {
                 [e.cash, e.qty, e.entry, e.side, e.trades, e.wins, e.liqs, e.gp, e.gl, e.max_dd].iter().flatten().map(|x| x.to_bits()).collect()
             };
             assert_eq!(bits(&ea), bits(&eb), "sl {sl} tp {tp} lev {lev}");
-            let pbits = |p: &[Vec<f64>; LANES]| -> Vec<u64> { p.iter().flatten().map(|x| x.to_bits()).collect() };
+            let pbits = |p: &LanePoints| -> Vec<u64> { p.lanes.iter().flatten().map(|x| x.to_bits()).collect() };
             assert_eq!(pbits(&pa), pbits(&pb));
             assert!(eb.trades.iter().sum::<f64>() > 0.0);
         }
@@ -509,14 +552,14 @@ mod tests {
         let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
         let mut il = Interleaved::default();
         il.fill(&[&sigs[0], &sigs[1]]);
-        let mut pts: [Vec<f64>; LANES] = Default::default();
+        let mut pts = LanePoints::default();
         let cost = CostModel::default();
         let risk = Risk::new(0.01, 0.03, 2.0).unwrap();
         run_lanes(&m, 10..90, &il, &cost, &risk, 24, &mut pts);
         for (j, s) in sigs[..2].iter().enumerate() {
             let mut sampler = DailySampler::new(80, 24);
             crate::kernel::backtest_range(&m, 10..90, s, &cost, &risk, &mut sampler);
-            assert_eq!(pts[j], sampler.into_points(), "lane {j}");
+            assert_eq!(pts.lane(j), sampler.into_points(), "lane {j}");
         }
     }
 

@@ -158,7 +158,7 @@ fn run_loop<const LIQ: bool, const SLTP: bool>(b: &Bars<'_>, p: &Params, daily: 
             s.dd_limit[j] = if peak > 0.0 { s.max_dd[j] * peak * DD_SLACK } else { f64::INFINITY };
         }
         if daily.due(k) {
-            daily.record(k, &e);
+            daily.record(k, |row| row.copy_from_slice(&e));
         }
     }
     End {
