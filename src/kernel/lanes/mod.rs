@@ -236,8 +236,11 @@ pub(crate) struct Daily<'a> {
 impl<'a> Daily<'a> {
     fn new(out: &'a mut LanePoints, len: usize, bpd: usize) -> Daily<'a> {
         let rows = len.div_ceil(bpd);
-        // Every row is written by the loops before it is read.
-        out.grid.resize(rows * LANES, 0.0);
+        // Every row is written by the loops before it is read; a buffer left longer by an
+        // earlier run is not shortened (refilling it would cost a write of every row).
+        if out.grid.len() < rows * LANES {
+            out.grid.resize(rows * LANES, 0.0);
+        }
         Daily { out, bpd, rows, last_bar: len.wrapping_sub(1), last: [f64::NAN; LANES] }
     }
 
