@@ -225,14 +225,36 @@ fn bench_backtests(c: &mut Criterion) {
     }
 }
 
-/// The lane kernel over the distinct signals of the whole `quantmuse` grid (in grid order,
-/// similar signals side by side within blocks, as the sweep fills lanes) on 15,000 synthetic
-/// 1h candles: the sweep's kernel workload at each level (and one level at leverage 10), full
-/// period only.
+/// The lane kernel over the distinct signals of the whole `quantmuse` grid (similar signals
+/// side by side within blocks, as the sweep fills lanes), full period only: the sweep's
+/// kernel workload at each level (and one level at leverage 10). On 15,000 synthetic 1h
+/// candles, and on the last 15,000 of the reference's real BTC 5m and 1m candles (calmer
+/// bars: a stop is hit less often, a signal still changes as often).
 fn bench_grid(c: &mut Criterion) {
-    let candles = generate(&SynthSpec { symbol: "BTCUSDT".into(), tf: "1h".parse::<Timeframe>().unwrap(), bars: 15_000, seed: 11, start: None }).unwrap();
+    let synth = generate(&SynthSpec { symbol: "BTCUSDT".into(), tf: "1h".parse::<Timeframe>().unwrap(), bars: 15_000, seed: 11, start: None }).unwrap();
+    grid_case(c, "synth_1h", &synth, 24, true);
+    grid_case(c, "btc_5m", &last_bars(load("BTC_USDT-5m.parquet"), 15_000), 288, false);
+    grid_case(c, "btc_1m", &last_bars(load("BTC_USDT-1m.parquet"), 15_000), 1440, false);
+}
+
+/// The last `n` candles.
+fn last_bars(c: Candles, n: usize) -> Candles {
+    let from = c.len().saturating_sub(n);
+    Candles {
+        open_time: c.open_time[from..].to_vec(),
+        open: c.open[from..].to_vec(),
+        high: c.high[from..].to_vec(),
+        low: c.low[from..].to_vec(),
+        close: c.close[from..].to_vec(),
+        volume: c.volume[from..].to_vec(),
+    }
+}
+
+/// [`bench_grid`] on `candles`; `plain` adds one level with the lanes in plain grid order,
+/// which shows what filling registers with similar signals gains.
+fn grid_case(c: &mut Criterion, label: &str, candles: &Candles, bars_per_day: usize, plain: bool) {
     let n = candles.len();
-    let cache = IndicatorCache::new(&candles);
+    let cache = IndicatorCache::new(candles);
     let mut seen = HashSet::new();
     let mut signals: Vec<Vec<i8>> = Vec::new();
     for combo in quantmuse_grid() {
@@ -243,39 +265,35 @@ fn bench_grid(c: &mut Criterion) {
         }
     }
     drop(seen);
-    // Lanes as the sweep fills them, and (for one level) in plain grid order, which shows
-    // what filling registers with similar signals gains.
-    let plain = lane_groups(&signals);
+    let plain_groups = if plain { lane_groups(&signals) } else { Vec::new() };
     let signals: Vec<Vec<i8>> = similar_first(&signals).into_iter().map(|j| std::mem::take(&mut signals[j])).collect();
     let groups = lane_groups(&signals);
     let mut blocks = Blocks::default();
     let mk = Prepared::prepare(&candles.open, &candles.high, &candles.low, &candles.close, &mut blocks).unwrap();
     let cost = CostModel::default();
-    let mut g = c.benchmark_group(format!("grid/synth_1h ({} distinct signals)", signals.len()));
+    let mut g = c.benchmark_group(format!("grid/{label} ({} distinct signals)", signals.len()));
     g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
     g.throughput(Throughput::Elements((n * signals.len()) as u64));
     let mut lanes = LaneScratch::default();
     let mut out = Vec::new();
-    for (sl, tp, lev) in [(0.0, 0.0, 1.0), (0.005, 0.015, 1.0), (0.01, 0.03, 1.0), (0.02, 0.06, 1.0), (0.01, 0.03, 10.0)] {
-        let risk = Risk { stop_loss: sl, take_profit: tp, leverage: lev };
-        g.bench_function(BenchmarkId::new("lanes", format!("sl{sl}_tp{tp}_lev{lev}")), |b| {
+    let mut run = |g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>, id: BenchmarkId, groups: &[Interleaved], risk: Risk| {
+        g.bench_function(id, |b| {
             b.iter(|| {
-                for il in &groups {
-                    metrics_lanes(&mk, 0..n, black_box(il), &cost, &risk, 24, &mut lanes, &mut out);
+                for il in groups {
+                    metrics_lanes(&mk, 0..n, black_box(il), &cost, &risk, bars_per_day, &mut lanes, &mut out);
                     black_box(&out);
                 }
             })
         });
+    };
+    for (sl, tp, lev) in [(0.0, 0.0, 1.0), (0.005, 0.015, 1.0), (0.01, 0.03, 1.0), (0.02, 0.06, 1.0), (0.01, 0.03, 10.0)] {
+        let risk = Risk { stop_loss: sl, take_profit: tp, leverage: lev };
+        run(&mut g, BenchmarkId::new("lanes", format!("sl{sl}_tp{tp}_lev{lev}")), &groups, risk);
     }
-    let risk = Risk { stop_loss: 0.005, take_profit: 0.015, leverage: 1.0 };
-    g.bench_function(BenchmarkId::new("lanes_grid_order", "sl0.005_tp0.015_lev1"), |b| {
-        b.iter(|| {
-            for il in &plain {
-                metrics_lanes(&mk, 0..n, black_box(il), &cost, &risk, 24, &mut lanes, &mut out);
-                black_box(&out);
-            }
-        })
-    });
+    if plain {
+        let risk = Risk { stop_loss: 0.005, take_profit: 0.015, leverage: 1.0 };
+        run(&mut g, BenchmarkId::new("lanes_grid_order", "sl0.005_tp0.015_lev1"), &plain_groups, risk);
+    }
     g.finish();
 }
 
