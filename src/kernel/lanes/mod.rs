@@ -290,20 +290,19 @@ impl LaneDaily<'_> {
         k == self.due
     }
 
-    /// The row of sampled bar `k` for lanes `from ..+ len` of these (relative lane index).
+    /// The row of sampled bar `k`, these lanes' part of it.
     #[inline(always)]
-    pub fn row(&mut self, k: usize, from: usize, len: usize) -> &mut [f64] {
-        let at = k / self.bpd * LANES + self.lane0 + from;
-        &mut self.grid[at..at + len]
+    fn row(&mut self, k: usize) -> &mut [f64] {
+        let at = k / self.bpd * LANES + self.lane0;
+        &mut self.grid[at..at + self.last.len()]
     }
 
     /// Bar `k`'s equities (one per lane of these), at a [`Self::due`] bar: `write(row)`
     /// stores them into `row`, which has one entry per lane.
     #[inline(always)]
     pub fn record(&mut self, k: usize, write: impl Fn(&mut [f64])) {
-        let n = self.last.len();
         if k == self.next {
-            write(self.row(k, 0, n));
+            write(self.row(k));
             self.next += self.bpd;
         }
         if k == self.last_bar {
@@ -318,7 +317,7 @@ impl LaneDaily<'_> {
         let n = self.last.len();
         while self.next < to {
             let k = self.next;
-            self.row(k, 0, n).copy_from_slice(&e[..n]);
+            self.row(k).copy_from_slice(&e[..n]);
             self.next += self.bpd;
         }
         if (from..to).contains(&self.last_bar) {
