@@ -57,16 +57,11 @@ fn change_map(s: &[i8], bucket: &[u16]) -> ChangeMap {
 
 /// A change map being built from buckets in increasing order: the current word's bits
 /// stay in a register until a later word starts.
+#[derive(Default)]
 struct Marks {
     map: ChangeMap,
     word: usize,
     bits: u64,
-}
-
-impl Default for Marks {
-    fn default() -> Marks {
-        Marks { map: [0; WORDS], word: 0, bits: 0 }
-    }
 }
 
 impl Marks {
