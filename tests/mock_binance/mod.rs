@@ -258,11 +258,12 @@ fn serve(conn: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     let weight = {
         let mut s = state.lock().unwrap();
         s.weight += if req.is_klines() { 2 } else { 1 };
+        // Done before the reply is written: once the client has the reply it may send its
+        // next request, possibly before this thread runs again, which would count both.
+        s.in_flight -= 1;
         s.reported_weight.unwrap_or(s.weight)
     };
-    let result = write_reply(&conn, reply, now, weight);
-    state.lock().unwrap().in_flight -= 1;
-    result
+    write_reply(&conn, reply, now, weight)
 }
 
 fn write_reply(mut conn: &TcpStream, r: Reply, now: i64, weight: u32) -> std::io::Result<()> {
