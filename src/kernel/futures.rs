@@ -33,6 +33,11 @@ pub(crate) struct AccountTerms {
     pub tp: f64,
     pub sltp: bool,
     pub liq: bool,
+    /// Liquidation pre-check thresholds as multiples of the entry price (slack included):
+    /// a long can only be liquidated at or below `entry * liq_long`, a short at or above
+    /// `entry * liq_short`.
+    pub liq_long: f64,
+    pub liq_short: f64,
 }
 
 impl AccountTerms {
@@ -49,6 +54,10 @@ impl AccountTerms {
             tp: risk.take_profit,
             sltp: risk.stop_loss > 0.0 || risk.take_profit > 0.0,
             liq: lev > 1.0,
+            // From margin + (w - entry)*|qty| <= |qty|*w*mm with margin = |qty|*entry/lev:
+            // w <= entry*(1 - 1/lev)/(1 - mm) (long), w >= entry*(1 + 1/lev)/(1 + mm) (short).
+            liq_long: (1.0 - 1.0 / lev) / (1.0 - cost.maintenance_margin) + LIQ_SLACK,
+            liq_short: (1.0 + 1.0 / lev) / (1.0 + cost.maintenance_margin) - LIQ_SLACK,
         }
     }
 
@@ -65,6 +74,10 @@ impl AccountTerms {
 /// Slack of the liquidation pre-check, as a fraction of the entry price: far above the
 /// rounding error of the exact test, far below any price move that matters.
 const LIQ_SLACK: f64 = 1e-9;
+
+/// Notionals `|qty| * entry` at or below which the liquidation pre-check's error bound is
+/// not trusted (near the bottom of the float range): such positions are tested exactly.
+pub(crate) const LIQ_TINY: f64 = 1e-200;
 
 /// The state of one futures account.
 #[derive(Debug, Clone)]
@@ -131,10 +144,8 @@ impl FuturesAccount {
             tp: t.tp,
             sltp: t.sltp,
             liq: t.liq,
-            // From margin + (w - entry)*|qty| <= |qty|*w*mm with margin = |qty|*entry/lev:
-            // w <= entry*(1 - 1/lev)/(1 - mm) (long), w >= entry*(1 + 1/lev)/(1 + mm) (short).
-            liq_long: (1.0 - 1.0 / lev) / (1.0 - mm) + LIQ_SLACK,
-            liq_short: (1.0 + 1.0 / lev) / (1.0 + mm) - LIQ_SLACK,
+            liq_long: t.liq_long,
+            liq_short: t.liq_short,
             cash: cost.capital,
             qty: 0.0,
             entry: 0.0,
@@ -520,7 +531,7 @@ impl FuturesAccount {
         let mut hi = f64::INFINITY;
         // Near the bottom of the float range the pre-check's error bound does not hold:
         // always run the exact test there.
-        let tiny = !(aq * entry > 1e-200);
+        let tiny = !(aq * entry > LIQ_TINY);
         if self.side > 0 {
             self.sl_px = entry * (1.0 - self.sl);
             self.tp_px = entry * (1.0 + self.tp);

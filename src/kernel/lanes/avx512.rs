@@ -6,7 +6,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{Bars, Daily, End, LaneDaily, Params, DD_SLACK, LANES, SIZE_FRACTION};
+use super::{Bars, Daily, End, LaneDaily, Params, DD_SLACK, LANES, LIQ_TINY, SIZE_FRACTION};
 
 /// Lanes per register.
 const WIDTH: usize = 8;
@@ -64,6 +64,10 @@ struct Consts {
     sl_up: __m512d,
     tp_up: __m512d,
     tp_dn: __m512d,
+    liq_long: __m512d,
+    liq_short: __m512d,
+    tiny: __m512d,
+    ninf: __m512d,
 }
 
 /// One group's state: the scalar account's variables, eight lanes each. The side is kept
@@ -77,6 +81,14 @@ struct Acc {
     entry: __m512d,
     margin: __m512d,
     base: __m512d,
+    /// The held lanes' exit prices below and above the bar (the account's `entry * (1 -+
+    /// sl)` and `entry * (1 +- tp)`, computed at the fill): a long's stop-loss and
+    /// take-profit, a short's take-profit and stop-loss.
+    lo: __m512d,
+    hi: __m512d,
+    /// The held lanes' liquidation pre-check price: a long can only be liquidated at or
+    /// below it, a short at or above it.
+    liq_px: __m512d,
     buy: __mmask8,
     sell: __mmask8,
     /// Lanes holding a position, and those of them that are long.
@@ -89,6 +101,9 @@ struct Acc {
     gl: __m512d,
     peak: __m512d,
     max_dd: __m512d,
+    /// `max_dd * DD_SLACK`, and a drop `peak - equity <= dd_limit` (`mds * peak`) cannot
+    /// raise `max_dd`: `d <= fl(fl(max_dd * slack) * peak)` implies `d < max_dd * peak`.
+    mds: __m512d,
     dd_limit: __m512d,
 }
 
@@ -133,6 +148,10 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b:
         sl_up: set(1.0 + p.sl),
         tp_up: set(1.0 + p.tp),
         tp_dn: set(1.0 - p.tp),
+        liq_long: set(p.liq_long),
+        liq_short: set(p.liq_short),
+        tiny: set(LIQ_TINY),
+        ninf: set(f64::NEG_INFINITY),
     };
     let zero = k.zero;
     let fresh = Acc {
@@ -141,6 +160,9 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b:
         entry: zero,
         margin: zero,
         base: set(p.capital + 0.0),
+        lo: zero,
+        hi: zero,
+        liq_px: zero,
         buy: 0,
         sell: 0,
         held: 0,
@@ -152,7 +174,8 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b:
         gl: zero,
         peak: set(p.capital),
         max_dd: zero,
-        dd_limit: set(p.initial_dd_limit()),
+        mds: zero,
+        dd_limit: zero,
     };
     let mut acc = [fresh; G];
     let mut e = [0.0; LANES];
@@ -222,51 +245,52 @@ fn step<const LIQ: bool, const SL: bool, const TP: bool>(a: &mut Acc, k: &Consts
     let Acc { cash, qty, entry, margin, base, long, held: hold, .. } = *a;
     let short = hold & !long;
     let aq = _mm512_abs_pd(qty);
-    // Step 1: liquidation at the bar's worst price.
-    let liqd: __mmask8 = if LIQ {
+    // Step 1: liquidation at the bar's worst price, possible only where the bar reaches
+    // the pre-check price.
+    let near: __mmask8 = if LIQ {
+        _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(long, l, a.liq_px) | _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(short, h, a.liq_px)
+    } else {
+        0
+    };
+    // Step 2: stop-loss / take-profit (the stop-loss wins when both are touched): the low
+    // against the lower price, the high against the upper one.
+    let (level, hit_sl): (__mmask8, __mmask8) = if SL || TP {
+        let at_lo = _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(hold, l, a.lo);
+        let at_hi = _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(hold, h, a.hi);
+        let hit_sl = if SL { (long & at_lo) | (short & at_hi) } else { 0 };
+        let hit_tp = if TP { (long & at_hi) | (short & at_lo) } else { 0 };
+        (hit_sl | hit_tp, hit_sl)
+    } else {
+        (0, 0)
+    };
+    // Step 4's condition on the state before this bar (an exit at the level or a
+    // liquidation clears it): a buy when not long, a sell when not short.
+    let signal = (a.buy & !long) | (a.sell & !short);
+    if near | level | signal == 0 {
+        // No lane trades on this bar: only the equity and the pending signal change.
+        let eq = _mm512_mask_add_pd(base, hold, base, _mm512_mul_pd(_mm512_sub_pd(c, entry), qty));
+        a.buy = buy;
+        a.sell = sell;
+        track_drawdown(a, k, eq);
+        return eq;
+    }
+    let liqd: __mmask8 = if LIQ && near != 0 {
         let w = _mm512_mask_blend_pd(long, h, l);
         let u_long = _mm512_mul_pd(_mm512_sub_pd(l, entry), aq);
         let u_short = _mm512_mul_pd(_mm512_sub_pd(entry, h), aq);
         let u = _mm512_mask_blend_pd(long, u_short, u_long);
         let lhs = _mm512_add_pd(margin, u);
         let rhs = _mm512_mul_pd(_mm512_mul_pd(aq, w), k.mm);
-        hold & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(lhs, rhs)
+        near & _mm512_cmp_pd_mask::<_CMP_LE_OQ>(lhs, rhs)
     } else {
         0
     };
-    // Step 2: stop-loss / take-profit (the stop-loss wins when both are touched), at the
-    // prices the account computes at the fill: `entry * (1 -+ sl)`, `entry * (1 +- tp)`.
-    let (hit, hit_sl, sl_px, tp_px): (__mmask8, __mmask8, __m512d, __m512d) = if SL || TP {
-        let sl_px = if SL { _mm512_mul_pd(entry, _mm512_mask_blend_pd(long, k.sl_up, k.sl_dn)) } else { zero };
-        let tp_px = if TP { _mm512_mul_pd(entry, _mm512_mask_blend_pd(long, k.tp_dn, k.tp_up)) } else { zero };
-        let hit_sl = if SL {
-            _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(long, l, sl_px) | _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(short, h, sl_px)
-        } else {
-            0
-        };
-        let hit_tp = if TP {
-            _mm512_mask_cmp_pd_mask::<_CMP_GE_OQ>(long, h, tp_px) | _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(short, l, tp_px)
-        } else {
-            0
-        };
-        (hold & !liqd & (hit_sl | hit_tp), hit_sl, sl_px, tp_px)
-    } else {
-        (0, 0, zero, zero)
-    };
-    // Step 4's condition on the state before this bar (a level exit clears it): a buy
-    // when not long, a sell when not short.
-    let ex = !liqd & !hit & ((a.buy & !long) | (a.sell & !short));
-    if liqd | hit | ex == 0 {
-        // No lane trades on this bar: only the equity and the pending signal change.
-        let eq = _mm512_mask_blend_pd(hold, base, _mm512_add_pd(base, _mm512_mul_pd(_mm512_sub_pd(c, entry), qty)));
-        a.buy = buy;
-        a.sell = sell;
-        track_drawdown(a, k, eq);
-        return eq;
-    }
+    let hit = !liqd & level;
+    let ex = !liqd & !hit & signal;
     // One close at most per bar: at the level, or at the open for a reversal.
     let closes = hit | (ex & hold);
-    let x = if SL || TP { _mm512_mask_blend_pd(hit, o, _mm512_mask_blend_pd(hit_sl, tp_px, sl_px)) } else { o };
+    // The level's price: a long's stop-loss is its lower one, a short's its upper one.
+    let x = if SL || TP { _mm512_mask_blend_pd(hit, o, _mm512_mask_blend_pd(hit_sl ^ long, a.lo, a.hi)) } else { o };
     // `(x - entry) * qty`: a short's `(entry - x) * |qty|` with the same bits, as both are
     // the negation of one rounded product (a zero's sign aside, which `pnl` never shows).
     let gross = _mm512_mul_pd(_mm512_sub_pd(x, entry), qty);
@@ -317,6 +341,18 @@ fn step<const LIQ: bool, const SL: bool, const TP: bool>(a: &mut Acc, k: &Consts
         a.entry = _mm512_mask_blend_pd(opens, entry_kept, o);
         a.margin = _mm512_mask_blend_pd(opens, margin_kept, new_margin);
         a.base = _mm512_mask_blend_pd(opens, base_flat, _mm512_add_pd(cash_open, new_margin));
+        if SL || TP {
+            a.lo = _mm512_mask_mul_pd(a.lo, opens, o, _mm512_mask_blend_pd(up, k.tp_dn, k.sl_dn));
+            a.hi = _mm512_mask_mul_pd(a.hi, opens, o, _mm512_mask_blend_pd(up, k.sl_up, k.tp_up));
+        }
+        if LIQ {
+            // Near the bottom of the float range the pre-check's error bound does not hold:
+            // there every bar is tested exactly.
+            let px = _mm512_mul_pd(o, _mm512_mask_blend_pd(up, k.liq_short, k.liq_long));
+            let always = _mm512_mask_blend_pd(up, k.ninf, k.inf);
+            let tiny = !_mm512_cmp_pd_mask::<_CMP_GT_OQ>(qo, k.tiny);
+            a.liq_px = _mm512_mask_mov_pd(a.liq_px, opens, _mm512_mask_blend_pd(tiny, px, always));
+        }
     }
     a.buy = buy;
     a.sell = sell;
@@ -326,21 +362,25 @@ fn step<const LIQ: bool, const SL: bool, const TP: bool>(a: &mut Acc, k: &Consts
     eq
 }
 
-/// Step 3's drawdown: a new peak, or a drop the pre-check cannot rule out.
+/// Step 3's drawdown: a new peak, or a drop the pre-check cannot rule out. The peak never
+/// falls below the capital, which is positive, so every peak divides.
 #[inline]
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
 fn track_drawdown(a: &mut Acc, k: &Consts, eq: __m512d) {
-    let rise = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(eq, a.peak);
-    a.peak = _mm512_mask_mov_pd(a.peak, rise, eq);
+    // `max` keeps its second operand unless the first is greater: a NaN equity or an equal
+    // one leaves the peak, as `eq > peak` does. Unmasked, the update is a plain store.
+    a.peak = _mm512_max_pd(eq, a.peak);
+    // A new peak's drop is zero, below any limit; elsewhere the peak, hence the limit, is
+    // the previous bar's.
     let drop = _mm512_sub_pd(a.peak, eq);
-    let need = !rise & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(drop, a.dd_limit);
-    let positive = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a.peak, k.zero);
+    let need = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(drop, a.dd_limit);
     if need != 0 {
         let dd = _mm512_div_pd(drop, a.peak);
-        let raise = need & positive & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(dd, a.max_dd);
+        let raise = need & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(dd, a.max_dd);
         a.max_dd = _mm512_mask_mov_pd(a.max_dd, raise, dd);
+        a.mds = _mm512_mask_mul_pd(a.mds, raise, dd, k.slack);
     }
-    a.dd_limit = _mm512_mask_blend_pd(positive, k.inf, _mm512_mul_pd(_mm512_mul_pd(a.max_dd, a.peak), k.slack));
+    a.dd_limit = _mm512_mul_pd(a.mds, a.peak);
 }
 
 /// The byte permutations of [`transpose`]: byte `8j + r` of the 128-byte table (lanes 0-7,

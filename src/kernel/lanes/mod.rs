@@ -16,7 +16,7 @@ use std::ops::Range;
 use super::config::{CostModel, Risk};
 use super::metrics::{Metrics, MetricsScratch};
 use super::futures::AccountTerms as Params;
-pub(crate) use super::futures::{DD_SLACK, SIZE_FRACTION};
+pub(crate) use super::futures::{DD_SLACK, LIQ_TINY, SIZE_FRACTION};
 use super::{KernelStats, Market};
 
 #[cfg(target_arch = "x86_64")]
@@ -331,7 +331,9 @@ impl LaneDaily<'_> {
 fn run_best(b: &Bars<'_>, p: &Params, daily: &mut Daily<'_>) -> End {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f")
+        // The AVX-512 loop divides every drawdown by its peak, which needs positive capital.
+        if p.capital > 0.0
+            && std::arch::is_x86_feature_detected!("avx512f")
             && std::arch::is_x86_feature_detected!("avx512dq")
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx512vl")
