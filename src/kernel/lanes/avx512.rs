@@ -130,7 +130,7 @@ fn store(v: __m512d, out: &mut [f64]) {
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
 fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b: &Bars<'_>, p: &Params, lane0: usize, mut daily: LaneDaily<'_>, end: &mut End) {
     let n = b.close.len();
-    assert!(b.sig.len() == n * LANES && b.open.len() == n && b.high.len() == n && b.low.len() == n && lane0 + G * WIDTH <= LANES);
+    assert!(b.masks.len() == n && b.open.len() == n && b.high.len() == n && b.low.len() == n && lane0 + G * WIDTH <= LANES);
     let set = |x: f64| _mm512_set1_pd(x);
     let k = Consts {
         zero: _mm512_setzero_pd(),
@@ -179,20 +179,19 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b:
     };
     let mut acc = [fresh; G];
     let mut e = [0.0; LANES];
-    // The group's eight signals of bar `i`, as one word.
-    let word = |i: usize, g: usize| -> u64 {
-        let at = i * LANES + lane0 + g * WIDTH;
-        let w: [i8; WIDTH] = b.sig[at..at + WIDTH].try_into().expect("eight lanes");
-        u64::from_le_bytes(w.map(|x| x as u8))
+    // Bar `i`'s buy and sell masks of group `g`, and the bits of all these groups' masks.
+    let masks = |i: usize, g: usize| -> (__mmask8, __mmask8) {
+        let m = b.masks[i] >> (lane0 + g * WIDTH);
+        (m as __mmask8, (m >> LANES) as __mmask8)
     };
+    let ours = ((1u32 << (G * WIDTH)) - 1) << lane0;
+    let ours = ours | ours << LANES;
     let mut i = 0;
     while i < n {
         let bar = Bar { o: set(b.open[i]), h: set(b.high[i]), l: set(b.low[i]), c: set(b.close[i]), o_rate: set(b.open[i] * p.open_rate) };
         let mut eq = [zero; G];
         for (g, a) in acc.iter_mut().enumerate() {
-            let sg = _mm_cvtsi64_si128(word(i, g) as i64);
-            let buy = _mm_cmpeq_epi8_mask(sg, _mm_set1_epi8(1)) as __mmask8;
-            let sell = _mm_cmpeq_epi8_mask(sg, _mm_set1_epi8(-1)) as __mmask8;
+            let (buy, sell) = masks(i, g);
             eq[g] = step::<LIQ, SL, TP>(a, &k, &bar, buy, sell);
         }
         if daily.due(i) {
@@ -207,7 +206,7 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b:
         // non-zero again; each bar's equity is the lane's cash, which the drawdown has seen.
         if (SL || TP) && acc.iter().all(|a| a.held | a.buy | a.sell == 0) {
             let mut j = i;
-            while j < n && (0..G).all(|g| word(j, g) == 0) {
+            while j < n && b.masks[j] & ours == 0 {
                 j += 1;
             }
             if j > i {

@@ -38,6 +38,9 @@ pub struct Interleaved {
     bars: usize,
     lanes: usize,
     data: Vec<i8>,
+    /// Each bar's lanes with a signal of `1` (bit `j` for lane `j`), then those with `-1`
+    /// (bit `LANES + j`): the loops read their conditions from here instead of the bytes.
+    masks: Vec<u32>,
 }
 
 impl Interleaved {
@@ -78,6 +81,11 @@ impl Interleaved {
                 *x = s[i];
             }
         }
+        self.masks.resize(n, 0);
+        let masker = masker();
+        for (m, row) in self.masks.iter_mut().zip(self.data.chunks_exact(LANES)) {
+            *m = masker(row.try_into().expect("one row"));
+        }
     }
 
     /// Bars per signal.
@@ -88,6 +96,40 @@ impl Interleaved {
     /// Lanes holding a signal.
     pub fn lanes(&self) -> usize {
         self.lanes
+    }
+}
+
+/// One row of signals into its [`Interleaved::masks`] word.
+type Mask = fn(&[i8; LANES]) -> u32;
+
+const _: () = assert!(2 * LANES <= 32, "two masks of LANES bits in a word");
+
+/// The fastest [`Mask`] the CPU runs; both give the same word.
+fn masker() -> Mask {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if LANES == 16 {
+            return mask_sse2;
+        }
+    }
+    mask_portable
+}
+
+fn mask_portable(row: &[i8; LANES]) -> u32 {
+    row.iter().enumerate().fold(0, |m, (j, &x)| m | (u32::from(x == 1) << j) | (u32::from(x == -1) << (LANES + j)))
+}
+
+/// [`Mask`] with two byte compares of the whole row (SSE2 is part of x86-64).
+#[cfg(target_arch = "x86_64")]
+fn mask_sse2(row: &[i8; LANES]) -> u32 {
+    use std::arch::x86_64::*;
+    assert!(LANES == 16);
+    // SAFETY: SSE2 is always present on x86-64; the row holds 16 bytes.
+    unsafe {
+        let v = _mm_loadu_si128(row.as_ptr() as *const __m128i);
+        let up = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(1))) as u32;
+        let down = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(-1))) as u32;
+        up | down << LANES
     }
 }
 
@@ -189,6 +231,7 @@ pub fn run_lanes(
         low: &m.low[start..end],
         close: &m.close[start..end],
         sig: if range.is_empty() { &[] } else { &sig.data[(start - rows.start) * LANES..(end - rows.start) * LANES] },
+        masks: if range.is_empty() { &[] } else { &sig.masks[start - rows.start..end - rows.start] },
     };
     let mut daily = Daily::new(points, end - start, bars_per_day.max(1));
     let state = run_best(&b, &p, &mut daily);
@@ -205,6 +248,8 @@ pub(crate) struct Bars<'a> {
     pub close: &'a [f64],
     /// `close.len() * LANES` signals.
     pub sig: &'a [i8],
+    /// Their [`Interleaved::masks`], one per bar.
+    pub masks: &'a [u32],
 }
 
 /// The lanes' state after the last bar: what the totals are made of.
@@ -497,7 +542,7 @@ mod tests {
         let cost = CostModel::default();
         for (sl, tp, lev) in [(0.0, 0.0, 1.0), (0.005, 0.015, 1.0), (0.01, 0.03, 50.0), (0.0, 0.02, 5.0)] {
             let p = Params::new(&cost, &Risk::new(sl, tp, lev).unwrap());
-            let b = Bars { open: &o, high: &h, low: &l, close: &c, sig: &il.data };
+            let b = Bars { open: &o, high: &h, low: &l, close: &c, sig: &il.data, masks: &il.masks };
             let (mut pa, mut pb) = (LanePoints::default(), LanePoints::default());
             let mut da = Daily::new(&mut pa, n, 24);
             let ea = run_best(&b, &p, &mut da);
@@ -527,6 +572,8 @@ mod tests {
                 for j in 0..LANES {
                     let want = if j < 5 { sigs[j][i] } else { 0 };
                     assert_eq!(il.data[i * LANES + j], want, "n {n} bar {i} lane {j}");
+                    let (up, down) = (il.masks[i] >> j & 1 == 1, il.masks[i] >> (LANES + j) & 1 == 1);
+                    assert_eq!((up, down), (want == 1, want == -1), "n {n} bar {i} lane {j} masks {:#x}", il.masks[i]);
                 }
             }
         }
@@ -570,6 +617,20 @@ mod tests {
     /// A buffer refilled with fewer and shorter signals holds exactly what a fresh one does:
     /// no byte of the earlier fill survives, in the transposed blocks or the tail.
     #[test]
+    fn masks_agree() {
+        let mut state = 7u64;
+        for _ in 0..2000 {
+            let mut row = [0i8; LANES];
+            for x in &mut row {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                // Mostly -1, 0 and 1, sometimes any byte.
+                *x = if state >> 60 == 0 { (state >> 32) as i8 } else { ((state >> 40) % 3) as i8 - 1 };
+            }
+            assert_eq!(masker()(&row), mask_portable(&row), "{row:?}");
+        }
+    }
+
+    #[test]
     fn refills_leave_nothing_behind() {
         let big = signals(203, 1);
         let small = signals(77, 2);
@@ -581,6 +642,7 @@ mod tests {
         fresh.fill_at(5, &small_refs);
         assert_eq!((used.start, used.bars, used.lanes), (fresh.start, fresh.bars, fresh.lanes));
         assert_eq!(used.data, fresh.data);
+        assert_eq!(used.masks, fresh.masks);
         for i in 0..77 {
             for j in 0..LANES {
                 assert_eq!(fresh.data[i * LANES + j], if j < 3 { small[j][i] } else { 0 }, "bar {i} lane {j}");
