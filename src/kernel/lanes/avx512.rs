@@ -33,16 +33,12 @@ pub(super) unsafe fn run(b: &Bars<'_>, p: &Params, daily: &mut Daily<'_>) -> End
 fn run_groups<const LIQ: bool, const SL: bool, const TP: bool>(b: &Bars<'_>, p: &Params, daily: &mut Daily<'_>) -> End {
     let z = [0.0; LANES];
     let mut end = End { cash: z, qty: z, entry: z, side: z, trades: z, wins: z, liqs: z, gp: z, gl: z, max_dd: z };
-    // With SL/TP, a position changes every few bars and the loop waits on each bar's
-    // fills: two groups stepped together keep the core busy. Without, one group at a time
-    // holds its state in registers and skips more.
-    if SL || TP {
-        run_group::<LIQ, SL, TP, 2>(b, p, 0, daily.lanes(0..LANES), &mut end);
-    } else {
-        for g in 0..GROUPS {
-            let lanes = g * WIDTH..(g + 1) * WIDTH;
-            run_group::<LIQ, SL, TP, 1>(b, p, lanes.start, daily.lanes(lanes), &mut end);
-        }
+    // One group at a time: its state fits the registers. (Two groups stepped together
+    // kept the core busier while fills waited on the division, but their state lived in
+    // memory; with the exit prices kept from the fill, one group is faster.)
+    for g in 0..GROUPS {
+        let lanes = g * WIDTH..(g + 1) * WIDTH;
+        run_group::<LIQ, SL, TP>(b, p, lanes.start, daily.lanes(lanes), &mut end);
     }
     end
 }
@@ -128,9 +124,9 @@ fn store(v: __m512d, out: &mut [f64]) {
 
 /// Lanes `lane0 ..+ WIDTH` over every bar; their end state goes into `end`.
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
-fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b: &Bars<'_>, p: &Params, lane0: usize, mut daily: LaneDaily<'_>, end: &mut End) {
+fn run_group<const LIQ: bool, const SL: bool, const TP: bool>(b: &Bars<'_>, p: &Params, lane0: usize, mut daily: LaneDaily<'_>, end: &mut End) {
     let n = b.close.len();
-    assert!(b.masks.len() == n && b.open.len() == n && b.high.len() == n && b.low.len() == n && lane0 + G * WIDTH <= LANES);
+    assert!(b.masks.len() == n && b.open.len() == n && b.high.len() == n && b.low.len() == n && lane0 + WIDTH <= LANES);
     let set = |x: f64| _mm512_set1_pd(x);
     let k = Consts {
         zero: _mm512_setzero_pd(),
@@ -177,61 +173,50 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool, const G: usize>(b:
         mds: zero,
         dd_limit: zero,
     };
-    let mut acc = [fresh; G];
-    let mut e = [0.0; LANES];
-    // Bar `i`'s buy and sell masks of group `g`, and the bits of all these groups' masks.
-    let masks = |i: usize, g: usize| -> (__mmask8, __mmask8) {
-        let m = b.masks[i] >> (lane0 + g * WIDTH);
+    let mut a = fresh;
+    let mut e = [0.0; WIDTH];
+    // Bar `i`'s buy and sell masks of these lanes, and the bits of both in a mask word.
+    let masks = |i: usize| -> (__mmask8, __mmask8) {
+        let m = b.masks[i] >> lane0;
         (m as __mmask8, (m >> LANES) as __mmask8)
     };
-    let ours = ((1u32 << (G * WIDTH)) - 1) << lane0;
+    let ours = 0xffu32 << lane0;
     let ours = ours | ours << LANES;
     let mut i = 0;
     while i < n {
         let bar = Bar { o: set(b.open[i]), h: set(b.high[i]), l: set(b.low[i]), c: set(b.close[i]), o_rate: set(b.open[i] * p.open_rate) };
-        let mut eq = [zero; G];
-        for (g, a) in acc.iter_mut().enumerate() {
-            let (buy, sell) = masks(i, g);
-            eq[g] = step::<LIQ, SL, TP>(a, &k, &bar, buy, sell);
-        }
+        let (buy, sell) = masks(i);
+        let eq = step::<LIQ, SL, TP>(&mut a, &k, &bar, buy, sell);
         if daily.due(i) {
-            daily.record(i, |row| {
-                for (g, v) in eq.iter().enumerate() {
-                    store(*v, &mut row[g * WIDTH..]);
-                }
-            });
+            daily.record(i, |row| store(eq, row));
         }
         i += 1;
         // Every lane flat with no fill pending: nothing changes until a lane's signal is
         // non-zero again; each bar's equity is the lane's cash, which the drawdown has seen.
-        if (SL || TP) && acc.iter().all(|a| a.held | a.buy | a.sell == 0) {
+        if (SL || TP) && a.held | a.buy | a.sell == 0 {
             let mut j = i;
             while j < n && b.masks[j] & ours == 0 {
                 j += 1;
             }
             if j > i {
-                for (g, a) in acc.iter().enumerate() {
-                    store(a.base, &mut e[g * WIDTH..]);
-                }
+                store(a.base, &mut e);
                 daily.span(i, j, &e);
                 i = j;
             }
         }
     }
-    for (g, a) in acc.iter().enumerate() {
-        let r = lane0 + g * WIDTH..;
-        store(a.cash, &mut end.cash[r.clone()]);
-        store(a.qty, &mut end.qty[r.clone()]);
-        store(a.entry, &mut end.entry[r.clone()]);
-        let side = _mm512_mask_blend_pd(a.long, _mm512_maskz_mov_pd(a.held, k.mone), k.one);
-        store(side, &mut end.side[r.clone()]);
-        store(a.trades, &mut end.trades[r.clone()]);
-        store(a.wins, &mut end.wins[r.clone()]);
-        store(a.liqs, &mut end.liqs[r.clone()]);
-        store(a.gp, &mut end.gp[r.clone()]);
-        store(a.gl, &mut end.gl[r.clone()]);
-        store(a.max_dd, &mut end.max_dd[r]);
-    }
+    let r = lane0..;
+    store(a.cash, &mut end.cash[r.clone()]);
+    store(a.qty, &mut end.qty[r.clone()]);
+    store(a.entry, &mut end.entry[r.clone()]);
+    let side = _mm512_mask_blend_pd(a.long, _mm512_maskz_mov_pd(a.held, k.mone), k.one);
+    store(side, &mut end.side[r.clone()]);
+    store(a.trades, &mut end.trades[r.clone()]);
+    store(a.wins, &mut end.wins[r.clone()]);
+    store(a.liqs, &mut end.liqs[r.clone()]);
+    store(a.gp, &mut end.gp[r.clone()]);
+    store(a.gl, &mut end.gl[r.clone()]);
+    store(a.max_dd, &mut end.max_dd[r]);
 }
 
 /// One bar of one group (the scalar account's `step`, `buy`/`sell` being this bar's
