@@ -64,6 +64,7 @@ struct Consts {
     liq_short: __m512d,
     tiny: __m512d,
     ninf: __m512d,
+    funds_min: __m512d,
 }
 
 /// One group's state: the scalar account's variables, eight lanes each. The side is kept
@@ -112,6 +113,8 @@ struct Bar {
     c: __m512d,
     /// `open * open_rate`, computed in scalar as the account does.
     o_rate: __m512d,
+    /// `0 < open * open_rate <= 1e150`.
+    o_rate_fits: bool,
 }
 
 #[inline]
@@ -148,6 +151,7 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool>(b: &Bars<'_>, p: &
         liq_short: set(p.liq_short),
         tiny: set(LIQ_TINY),
         ninf: set(f64::NEG_INFINITY),
+        funds_min: set(1e-150),
     };
     let zero = k.zero;
     let fresh = Acc {
@@ -184,7 +188,8 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool>(b: &Bars<'_>, p: &
     let ours = ours | ours << LANES;
     let mut i = 0;
     while i < n {
-        let bar = Bar { o: set(b.open[i]), h: set(b.high[i]), l: set(b.low[i]), c: set(b.close[i]), o_rate: set(b.open[i] * p.open_rate) };
+        let o_rate = b.open[i] * p.open_rate;
+        let bar = Bar { o: set(b.open[i]), h: set(b.high[i]), l: set(b.low[i]), c: set(b.close[i]), o_rate: set(o_rate), o_rate_fits: o_rate > 0.0 && o_rate <= 1e150 };
         let (buy, sell) = masks(i);
         let eq = step::<LIQ, SL, TP>(&mut a, &k, &bar, buy, sell);
         if daily.due(i) {
@@ -224,7 +229,7 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool>(b: &Bars<'_>, p: &
 #[inline]
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
 fn step<const LIQ: bool, const SL: bool, const TP: bool>(a: &mut Acc, k: &Consts, bar: &Bar, buy: __mmask8, sell: __mmask8) -> __m512d {
-    let Bar { o, h, l, c, o_rate } = *bar;
+    let Bar { o, h, l, c, o_rate, .. } = *bar;
     let zero = k.zero;
     let Acc { cash, qty, entry, margin, base, long, held: hold, .. } = *a;
     let short = hold & !long;
@@ -314,8 +319,16 @@ fn step<const LIQ: bool, const SL: bool, const TP: bool>(a: &mut Acc, k: &Consts
     } else {
         // A fill from flat sizes on the cash held before the bar: unless a lane reverses,
         // the division need not wait for this bar's closes.
-        let q = _mm512_div_pd(_mm512_mul_pd(if ex & hold == 0 { cash } else { cash_pre }, k.frac), o_rate);
-        opens = ex & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(q, zero);
+        let funds = _mm512_mul_pd(if ex & hold == 0 { cash } else { cash_pre }, k.frac);
+        let q = _mm512_div_pd(funds, o_rate);
+        // Which lanes open (`q > 0`) decides the next bar's branch: known without waiting
+        // for the division where `funds >= 1e-150` and `0 < o_rate <= 1e150`, as then
+        // `q >= 1e-300`; the other lanes wait for `q`.
+        let sure = if bar.o_rate_fits { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(funds, k.funds_min) } else { 0 };
+        opens = ex & sure;
+        if ex & !sure != 0 {
+            opens |= ex & !sure & _mm512_cmp_pd_mask::<_CMP_GT_OQ>(q, zero);
+        }
         let qo = _mm512_mul_pd(q, o);
         let cash_open = _mm512_sub_pd(cash_pre, _mm512_mul_pd(qo, k.open_rate));
         // Without liquidation the leverage is exactly 1, where `qo / lev == qo`.

@@ -471,9 +471,17 @@ mod tests {
 
     /// Compare every lane with the scalar kernel; returns the (liquidations, trades) seen.
     fn check(n: usize, seed: u64, holes: bool) -> (u64, u64) {
-        let (o, h, l, c) = market(n, seed, holes);
+        check_at(n, seed, holes, 1.0, CostModel::default().capital)
+    }
+
+    /// [`check`] with every price multiplied by `scale`, starting from `capital`.
+    fn check_at(n: usize, seed: u64, holes: bool, scale: f64, capital: f64) -> (u64, u64) {
+        let (mut o, mut h, mut l, mut c) = market(n, seed, holes);
+        for x in o.iter_mut().chain(&mut h).chain(&mut l).chain(&mut c) {
+            *x *= scale;
+        }
         let sigs = signals(n, seed ^ 0x55);
-        let cost = CostModel::default();
+        let cost = CostModel { capital, ..CostModel::default() };
         let mut blocks = Blocks::default();
         let m = Market::prepare(&o, &h, &l, &c, &mut blocks).unwrap();
         let mut scratch = MetricsScratch::default();
@@ -520,6 +528,16 @@ mod tests {
             trades += t;
         }
         assert!(liquidations > 100 && trades > 100_000, "{liquidations} liquidations, {trades} trades");
+    }
+
+    #[test]
+    fn lanes_equal_the_scalar_kernel_at_extreme_magnitudes() {
+        // Fill costs above 1e150 per unit, funds below 1e-150, and sizes that underflow
+        // to zero: the loops may not take a fill's side from the funds alone there.
+        for (scale, capital, trade) in [(1e160, 1e4, true), (1.0, 1e-160, true), (1e200, 1e-140, false)] {
+            let (_, trades) = check_at(300, 5, false, scale, capital);
+            assert_eq!(trades > 0, trade, "scale {scale} capital {capital}: {trades} trades");
+        }
     }
 
     #[test]
