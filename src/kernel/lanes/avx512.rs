@@ -12,6 +12,11 @@ use super::{Bars, Daily, End, LaneDaily, Params, DD_SLACK, LANES, LIQ_TINY, SIZE
 const WIDTH: usize = 8;
 /// Register groups of the lanes.
 const GROUPS: usize = LANES / WIDTH;
+/// A fill's size `funds / (open * open_rate)` is at least `1e-300` (so it opens) where the
+/// funds are at least [`FUNDS_MIN`] and the cost per unit is positive and at most
+/// [`RATE_MAX`].
+const FUNDS_MIN: f64 = 1e-150;
+const RATE_MAX: f64 = 1e150;
 
 /// # Safety
 /// The CPU must support AVX-512 F, DQ, BW and VL.
@@ -113,7 +118,7 @@ struct Bar {
     c: __m512d,
     /// `open * open_rate`, computed in scalar as the account does.
     o_rate: __m512d,
-    /// `0 < open * open_rate <= 1e150`.
+    /// `0 < open * open_rate <= RATE_MAX`.
     o_rate_fits: bool,
 }
 
@@ -151,7 +156,7 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool>(b: &Bars<'_>, p: &
         liq_short: set(p.liq_short),
         tiny: set(LIQ_TINY),
         ninf: set(f64::NEG_INFINITY),
-        funds_min: set(1e-150),
+        funds_min: set(FUNDS_MIN),
     };
     let zero = k.zero;
     let fresh = Acc {
@@ -189,7 +194,7 @@ fn run_group<const LIQ: bool, const SL: bool, const TP: bool>(b: &Bars<'_>, p: &
     let mut i = 0;
     while i < n {
         let o_rate = b.open[i] * p.open_rate;
-        let bar = Bar { o: set(b.open[i]), h: set(b.high[i]), l: set(b.low[i]), c: set(b.close[i]), o_rate: set(o_rate), o_rate_fits: o_rate > 0.0 && o_rate <= 1e150 };
+        let bar = Bar { o: set(b.open[i]), h: set(b.high[i]), l: set(b.low[i]), c: set(b.close[i]), o_rate: set(o_rate), o_rate_fits: o_rate > 0.0 && o_rate <= RATE_MAX };
         let (buy, sell) = masks(i);
         let eq = step::<LIQ, SL, TP>(&mut a, &k, &bar, buy, sell);
         if daily.due(i) {
@@ -322,8 +327,8 @@ fn step<const LIQ: bool, const SL: bool, const TP: bool>(a: &mut Acc, k: &Consts
         let funds = _mm512_mul_pd(if ex & hold == 0 { cash } else { cash_pre }, k.frac);
         let q = _mm512_div_pd(funds, o_rate);
         // Which lanes open (`q > 0`) decides the next bar's branch: known without waiting
-        // for the division where `funds >= 1e-150` and `0 < o_rate <= 1e150`, as then
-        // `q >= 1e-300`; the other lanes wait for `q`.
+        // for the division where the funds and the bar's cost per unit fit (see
+        // `FUNDS_MIN`); the other lanes wait for `q`.
         let sure = if bar.o_rate_fits { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(funds, k.funds_min) } else { 0 };
         opens = ex & sure;
         if ex & !sure != 0 {
