@@ -14,6 +14,6 @@ pub use basic::{clip, clip_lower, diff, hl2, max2, min2, pct_change, shift, true
 pub use ewm::{ewm, ewm_into};
 pub use extrema::{roll_argmax, roll_argmin, roll_max, roll_min};
 pub use mad::{np_mean, pairwise_sum, roll_mad};
-pub use rolling::{roll_mean, roll_sum};
+pub use rolling::{roll_mean, roll_mean_each, roll_sum};
 pub use rsi::{rsi_a, rsi_b};
 pub use variance::{roll_std, roll_var};

@@ -86,20 +86,28 @@ impl KahanWindow {
     }
 }
 
-/// Drive a fixed window of `n` over `x`: remove the leaving value, add the entering one,
-/// read the result. A window of one restarts the state on every bar, as pandas does when a
-/// window does not overlap the previous one.
+impl KahanWindow {
+    /// Move a window of `n` to end at bar `i` of `x` (the previous bar's window, or none
+    /// at bar 0): remove the leaving value, add the entering one. A window of one restarts
+    /// the state on every bar, as pandas does when a window does not overlap the previous one.
+    #[inline]
+    fn advance(&mut self, x: &[f64], i: usize, n: usize) {
+        if i == 0 || n == 1 {
+            self.reset(x[i]);
+        } else if i >= n {
+            self.remove(x[i - n]);
+        }
+        self.add(x[i]);
+    }
+}
+
+/// Drive a fixed window of `n` over `x` and read the result at every bar.
 fn drive(x: &[f64], n: usize, read: impl Fn(&KahanWindow) -> f64) -> Vec<f64> {
     assert!(n >= 1, "rolling window must be at least 1");
     let mut out = Vec::with_capacity(x.len());
     let mut w = KahanWindow::default();
     for i in 0..x.len() {
-        if i == 0 || n == 1 {
-            w.reset(x[i]);
-        } else if i >= n {
-            w.remove(x[i - n]);
-        }
-        w.add(x[i]);
+        w.advance(x, i, n);
         out.push(read(&w));
     }
     out
@@ -113,6 +121,23 @@ pub fn roll_sum(x: &[f64], n: usize) -> Vec<f64> {
 /// pandas `rolling(n).mean()`.
 pub fn roll_mean(x: &[f64], n: usize) -> Vec<f64> {
     drive(x, n, |w| w.mean(n))
+}
+
+/// [`roll_mean`] of `x` for every window length in `ns`, in one pass. Each window's
+/// compensated sum is a chain of dependent additions; stepping several windows bar by bar
+/// lets the core overlap their chains, where one window at a time waits on each addition.
+/// Every result has the bits of `roll_mean(x, n)`.
+pub fn roll_mean_each(x: &[f64], ns: &[usize]) -> Vec<Vec<f64>> {
+    assert!(ns.iter().all(|&n| n >= 1), "rolling window must be at least 1");
+    let mut out: Vec<Vec<f64>> = ns.iter().map(|_| Vec::with_capacity(x.len())).collect();
+    let mut windows: Vec<KahanWindow> = ns.iter().map(|_| KahanWindow::default()).collect();
+    for i in 0..x.len() {
+        for ((w, &n), o) in windows.iter_mut().zip(ns).zip(out.iter_mut()) {
+            w.advance(x, i, n);
+            o.push(w.mean(n));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -163,5 +188,25 @@ mod tests {
     fn window_of_one_is_the_value() {
         let x = [0.1, 0.2, f64::NAN, 0.3];
         assert_eq!(bits(&roll_mean(&x, 1)), bits(&x));
+    }
+
+    #[test]
+    fn means_of_several_windows_have_the_bits_of_one_at_a_time() {
+        // NaN gaps, runs of equal values, sign changes and magnitudes that need the
+        // compensation.
+        let x: Vec<f64> = (0..400)
+            .map(|i| match i % 37 {
+                5 | 6 => f64::NAN,
+                10..=14 => 2.5,
+                _ => ((i * 7919) % 101) as f64 * if i % 3 == 0 { -1e-3 } else { 1e5 } + 1e-17 * i as f64,
+            })
+            .collect();
+        let ns = [1, 2, 5, 7, 9, 11, 14, 20, 399, 400, 401];
+        let each = roll_mean_each(&x, &ns);
+        assert_eq!(each.len(), ns.len());
+        for (m, &n) in each.iter().zip(&ns) {
+            assert_eq!(bits(m), bits(&roll_mean(&x, n)), "window {n}");
+        }
+        assert!(roll_mean_each(&[], &ns).iter().all(|m| m.is_empty()));
     }
 }

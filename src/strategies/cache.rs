@@ -75,17 +75,22 @@ pub enum Ind {
 
 type Slot = Arc<OnceLock<Arc<[f64]>>>;
 
+/// The signals of a batch of combinations computed in one pass, by member, each waiting
+/// to be taken once by its own combination.
+type Batch = Arc<OnceLock<Mutex<HashMap<usize, Vec<i8>>>>>;
+
 /// Indicator series over one candle series, computed on first use. `Sync`: combinations
 /// evaluated on several threads share it; a series asked for by two threads at once is
 /// computed by one of them while the other waits.
 pub struct IndicatorCache<'a> {
     candles: &'a Candles,
     slots: Mutex<HashMap<Ind, Slot>>,
+    batches: Mutex<HashMap<Ind, Batch>>,
 }
 
 impl<'a> IndicatorCache<'a> {
     pub fn new(candles: &'a Candles) -> IndicatorCache<'a> {
-        IndicatorCache { candles, slots: Mutex::new(HashMap::new()) }
+        IndicatorCache { candles, slots: Mutex::new(HashMap::new()), batches: Mutex::new(HashMap::new()) }
     }
 
     pub fn candles(&self) -> &'a Candles {
@@ -109,6 +114,7 @@ impl<'a> IndicatorCache<'a> {
     /// Drop every memoised series (e.g. between strategies of a sweep, to bound memory).
     pub fn clear(&self) {
         self.slots.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.batches.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// The series `ind`, computed once.
@@ -119,6 +125,21 @@ impl<'a> IndicatorCache<'a> {
         };
         // Computed outside the map lock: a series may ask for the series it is built on.
         Arc::clone(slot.get_or_init(|| super::series::compute(self, ind).into()))
+    }
+
+    /// The signal of member `member` of the batch keyed by `key`: on the batch's first use
+    /// `make` computes the signals of all its members in one pass (a second thread asking
+    /// meanwhile waits for it); each member's signal is then taken by the first to ask for
+    /// it. `None` when the batch has no such member or it was taken already.
+    pub fn take_batched(&self, key: Ind, member: usize, make: impl FnOnce() -> HashMap<usize, Vec<i8>>) -> Option<Vec<i8>> {
+        let batch = {
+            let mut map = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(map.entry(key).or_default())
+        };
+        let members = batch.get_or_init(|| Mutex::new(make()));
+        // Bound first: the guard must end before `batch` does.
+        let taken = members.lock().unwrap_or_else(|e| e.into_inner()).remove(&member);
+        taken
     }
 
     /// A base series (candle column or composite).
@@ -155,6 +176,27 @@ mod tests {
         assert_eq!(cache.cached(), 2);
         cache.clear();
         assert_eq!(cache.cached(), 0);
+    }
+
+    #[test]
+    fn batched_signals_are_computed_once_and_taken_once() {
+        let c = candles();
+        let cache = IndicatorCache::new(&c);
+        let key = Ind::Kst(1, 2, 3, 4);
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        let make = || {
+            made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            HashMap::from([(5, vec![1i8; 6]), (7, vec![-1i8; 6])])
+        };
+        assert_eq!(cache.take_batched(key, 7, make), Some(vec![-1; 6]));
+        assert_eq!(cache.take_batched(key, 7, make), None);
+        assert_eq!(cache.take_batched(key, 5, make), Some(vec![1; 6]));
+        assert_eq!(cache.take_batched(key, 9, make), None);
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 1);
+        // Cleared with the series: a new batch is made on the next use.
+        cache.clear();
+        assert_eq!(cache.take_batched(key, 5, make), Some(vec![1; 6]));
+        assert_eq!(made.load(std::sync::atomic::Ordering::Relaxed), 2);
     }
 
     #[test]

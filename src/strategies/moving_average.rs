@@ -1,6 +1,8 @@
 //! Moving-average strategies: EMA Crossover, MACD, Triple EMA, TRIX, Elder Ray, KST.
 
-use crate::indicators::{ewm_into, roll_mean};
+use std::collections::HashMap;
+
+use crate::indicators::{ewm_into, roll_mean, roll_mean_each};
 
 use super::cache::{IndicatorCache, Ind, Src};
 use super::combo::Combo;
@@ -151,11 +153,82 @@ pub static KST: StrategyDef = StrategyDef {
     generate: kst,
 };
 
+/// The grid's signal periods of KST (its last parameter).
+fn kst_signal_periods() -> Vec<usize> {
+    KST.params.iter().find(|p| p.name == "signal_period").map_or(Vec::new(), |p| p.grid.iter().map(|&v| v as usize).collect())
+}
+
 fn kst(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (r1, r2, r3, r4) = (c.period("r1"), c.period("r2"), c.period("r3"), c.period("r4"));
-    let kst = k.get(Ind::Kst(r1, r2, r3, r4));
-    let g = roll_mean(&kst, c.period("signal_period"));
+    let (key, sp) = (Ind::Kst(r1, r2, r3, r4), c.period("signal_period"));
+    // The signal line is a rolling mean per combination. The grid's signal periods of one
+    // KST line are computed together (see `roll_mean_each`), each taken by its combination.
+    let periods = kst_signal_periods();
+    if periods.contains(&sp) {
+        let batch = || {
+            let kst = k.get(key);
+            let lines = roll_mean_each(&kst, &periods);
+            periods
+                .iter()
+                .zip(lines)
+                .map(|(&p, g)| {
+                    let mut s = vec![0i8; out.len()];
+                    kst_fill(&mut s, r4, &kst, &g);
+                    (p, s)
+                })
+                .collect::<HashMap<_, _>>()
+        };
+        if let Some(s) = k.take_batched(key, sp, batch) {
+            out.copy_from_slice(&s);
+            return;
+        }
+    }
+    let kst = k.get(key);
+    kst_fill(out, r4, &kst, &roll_mean(&kst, sp));
+}
+
+fn kst_fill(out: &mut [i8], r4: usize, kst: &[f64], g: &[f64]) {
     let n = out.len();
     let (kst, g) = (&kst[..n], &g[..n]);
     fill(out, r4 + 15, |i| kst[i] > g[i], |i| kst[i] < g[i]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategies::{signals, strategy_grid};
+    use crate::synth::{generate, SynthSpec};
+    use crate::timeframe::Timeframe;
+
+    /// Each KST combination's signal, whether its batch computed it (a cache shared by the
+    /// whole grid, in any order) or it was computed alone (a member already taken, or a
+    /// signal period outside the grid), is the signal of its own rolling mean.
+    #[test]
+    fn kst_signals_from_a_batch_equal_those_computed_alone() {
+        let spec = SynthSpec { symbol: "KSTUSDT".into(), tf: Timeframe::H1, bars: 1500, seed: 3, start: None };
+        let c = generate(&spec).unwrap();
+        let alone = |combo: &Combo| {
+            let cache = IndicatorCache::new(&c);
+            let (r1, r2, r3, r4) = (combo.period("r1"), combo.period("r2"), combo.period("r3"), combo.period("r4"));
+            let kst = cache.get(Ind::Kst(r1, r2, r3, r4));
+            let mut out = vec![0i8; c.len()];
+            kst_fill(&mut out, r4, &kst, &roll_mean(&kst, combo.period("signal_period")));
+            out
+        };
+        let grid: Vec<Combo> = strategy_grid(&KST).into_iter().step_by(7).collect();
+        let shared = IndicatorCache::new(&c);
+        for combo in grid.iter().rev() {
+            let s = signals(combo, &shared);
+            assert_eq!(s, alone(combo), "{}", combo.canonical_params());
+            // Asked again: its batch member is gone, so it is computed alone.
+            assert_eq!(signals(combo, &shared), s);
+        }
+        let mut odd = grid[0].clone();
+        for (name, v) in odd.params.iter_mut() {
+            if *name == "signal_period" {
+                *v = crate::strategies::ParamValue::Int(6);
+            }
+        }
+        assert_eq!(signals(&odd, &shared), alone(&odd));
+    }
 }

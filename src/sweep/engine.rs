@@ -105,7 +105,20 @@ impl SweepJob {
             .into_par_iter()
             .map(|e| self.outcomes(e))
             .collect();
-        (0..signals.len()).map(|k| ComboOutcome { combo: range.start + k, levels: evaluated[slot[k]].clone() }).collect()
+        // A distinct signal's outcome moves to the last combination sharing it; the others
+        // get copies.
+        let mut last = vec![usize::MAX; evaluated.len()];
+        for (k, &s) in slot.iter().enumerate() {
+            last[s] = k;
+        }
+        let mut evaluated: Vec<Option<Vec<LevelOutcome>>> = evaluated.into_iter().map(Some).collect();
+        (0..signals.len())
+            .map(|k| {
+                let s = slot[k];
+                let levels = if last[s] == k { evaluated[s].take() } else { evaluated[s].clone() };
+                ComboOutcome { combo: range.start + k, levels: levels.expect("a distinct signal's outcome moves out once, at its last use") }
+            })
+            .collect()
     }
 
     /// Backtest one signal at every level: full period, then each window (the scalar
