@@ -302,7 +302,7 @@ fn bench_signals(c: &mut Criterion) {
     let n = candles.len();
     let mut g = c.benchmark_group("signals/eth_1h");
     short(&mut g);
-    for name in ["EMA Crossover", "Bollinger Bands", "RSI+EMA"] {
+    for name in ["EMA Crossover", "Bollinger Bands", "RSI+EMA", "KST", "MACD", "TRIX"] {
         let Some(def) = STRATEGIES.iter().find(|d| d.name == name) else { continue };
         let grid = strategy_grid(def);
         g.throughput(Throughput::Elements((grid.len() * n) as u64));

@@ -11,7 +11,7 @@ pub mod trend;
 pub mod variance;
 
 pub use basic::{clip, clip_lower, diff, hl2, max2, min2, pct_change, shift, true_range, typical, where_};
-pub use ewm::{ewm, ewm_each, ewm_into};
+pub use ewm::{ewm, ewm_into};
 pub use extrema::{roll_argmax, roll_argmin, roll_max, roll_min};
 pub use mad::{np_mean, pairwise_sum, roll_mad};
 pub use rolling::{roll_mean, roll_mean_each, roll_sum};

@@ -123,18 +123,72 @@ pub fn roll_mean(x: &[f64], n: usize) -> Vec<f64> {
     drive(x, n, |w| w.mean(n))
 }
 
-/// [`roll_mean`] of `x` for every window length in `ns`, in one pass. Each window's
-/// compensated sum is a chain of dependent additions; stepping several windows bar by bar
-/// lets the core overlap their chains, where one window at a time waits on each addition.
-/// Every result has the bits of `roll_mean(x, n)`.
+/// [`roll_mean`] of `x` for every window length in `ns`. Each window's compensated sum is a
+/// chain of dependent additions; [`GROUP`] windows stepped together bar by bar, their
+/// states in registers, let the core overlap the chains, where one window at a time waits
+/// on each addition. Every result has the bits of `roll_mean(x, n)`.
 pub fn roll_mean_each(x: &[f64], ns: &[usize]) -> Vec<Vec<f64>> {
     assert!(ns.iter().all(|&n| n >= 1), "rolling window must be at least 1");
-    let mut out: Vec<Vec<f64>> = ns.iter().map(|_| Vec::with_capacity(x.len())).collect();
-    let mut windows: Vec<KahanWindow> = ns.iter().map(|_| KahanWindow::default()).collect();
-    for i in 0..x.len() {
-        for ((w, &n), o) in windows.iter_mut().zip(ns).zip(out.iter_mut()) {
-            w.advance(x, i, n);
-            o.push(w.mean(n));
+    let mut out: Vec<Vec<f64>> = ns.iter().map(|_| Vec::new()).collect();
+    // Windows of one restart every bar (see `KahanWindow::advance`): alone.
+    let (ones, many): (Vec<usize>, Vec<usize>) = (0..ns.len()).partition(|&j| ns[j] == 1);
+    for j in ones {
+        out[j] = roll_mean(x, 1);
+    }
+    for group in many.chunks(GROUP) {
+        // A short group repeats its last window.
+        let lens: [usize; GROUP] = std::array::from_fn(|k| ns[group[k.min(group.len() - 1)]]);
+        let means = roll_mean_group(x, lens);
+        for (&j, m) in group.iter().zip(means) {
+            out[j] = m;
+        }
+    }
+    out
+}
+
+/// Windows [`roll_mean_each`] steps together.
+const GROUP: usize = 4;
+
+/// [`roll_mean`] for windows `ns`, all longer than one: the [`KahanWindow`] steps of each,
+/// with the state every window shares (the last value and its run) kept once.
+fn roll_mean_group(x: &[f64], ns: [usize; GROUP]) -> [Vec<f64>; GROUP] {
+    let mut out: [Vec<f64>; GROUP] = std::array::from_fn(|_| vec![0.0; x.len()]);
+    let Some(&first) = x.first() else {
+        return out;
+    };
+    // The state after `reset(x[0])`: no observations, the run of equal values at zero.
+    let (mut sum, mut c_add, mut c_rem) = ([0.0f64; GROUP], [0.0f64; GROUP], [0.0f64; GROUP]);
+    let (mut nobs, mut neg) = ([0usize; GROUP], [0usize; GROUP]);
+    let (mut same, mut prev) = (0usize, first);
+    for (i, &v) in x.iter().enumerate() {
+        let add = !v.is_nan();
+        if add {
+            same = if v == prev { same + 1 } else { 1 };
+            prev = v;
+        }
+        for k in 0..GROUP {
+            // `remove(x[i - n])` once the window is full, then `add(v)`.
+            if i >= ns[k] {
+                let u = x[i - ns[k]];
+                if !u.is_nan() {
+                    nobs[k] -= 1;
+                    let y = -u - c_rem[k];
+                    let t = sum[k] + y;
+                    c_rem[k] = (t - sum[k]) - y;
+                    sum[k] = t;
+                    neg[k] -= usize::from(u.is_sign_negative());
+                }
+            }
+            if add {
+                nobs[k] += 1;
+                let y = v - c_add[k];
+                let t = sum[k] + y;
+                c_add[k] = (t - sum[k]) - y;
+                sum[k] = t;
+                neg[k] += usize::from(v.is_sign_negative());
+            }
+            let w = KahanWindow { nobs: nobs[k], neg: neg[k], sum: sum[k], c_add: c_add[k], c_rem: c_rem[k], same, prev };
+            out[k][i] = w.mean(ns[k]);
         }
     }
     out
@@ -202,10 +256,14 @@ mod tests {
             })
             .collect();
         let ns = [1, 2, 5, 7, 9, 11, 14, 20, 399, 400, 401];
-        let each = roll_mean_each(&x, &ns);
-        assert_eq!(each.len(), ns.len());
-        for (m, &n) in each.iter().zip(&ns) {
-            assert_eq!(bits(m), bits(&roll_mean(&x, n)), "window {n}");
+        // Also with leading NaNs, and starting inside a run of equal values.
+        let lead: Vec<f64> = [f64::NAN; 3].into_iter().chain(x.iter().copied()).collect();
+        for x in [&x, &lead, &x[10..].to_vec()] {
+            let each = roll_mean_each(x, &ns);
+            assert_eq!(each.len(), ns.len());
+            for (m, &n) in each.iter().zip(&ns) {
+                assert_eq!(bits(m), bits(&roll_mean(x, n)), "window {n}");
+            }
         }
         assert!(roll_mean_each(&[], &ns).iter().all(|m| m.is_empty()));
     }

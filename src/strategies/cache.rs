@@ -85,8 +85,7 @@ type Batch = Arc<OnceLock<Mutex<HashMap<usize, Vec<i8>>>>>;
 pub struct IndicatorCache<'a> {
     candles: &'a Candles,
     slots: Mutex<HashMap<Ind, Slot>>,
-    /// Keyed by strategy and the series its batch is computed from.
-    batches: Mutex<HashMap<(&'static str, Ind), Batch>>,
+    batches: Mutex<HashMap<Ind, Batch>>,
 }
 
 impl<'a> IndicatorCache<'a> {
@@ -128,12 +127,11 @@ impl<'a> IndicatorCache<'a> {
         Arc::clone(slot.get_or_init(|| super::series::compute(self, ind).into()))
     }
 
-    /// The signal of member `member` of the batch keyed by `key` (a strategy's name and the
-    /// series the batch is computed from): on the batch's first use
+    /// The signal of member `member` of the batch keyed by `key`: on the batch's first use
     /// `make` computes the signals of all its members in one pass (a second thread asking
     /// meanwhile waits for it); each member's signal is then taken by the first to ask for
     /// it. `None` when the batch has no such member or it was taken already.
-    pub fn take_batched(&self, key: (&'static str, Ind), member: usize, make: impl FnOnce() -> HashMap<usize, Vec<i8>>) -> Option<Vec<i8>> {
+    pub fn take_batched(&self, key: Ind, member: usize, make: impl FnOnce() -> HashMap<usize, Vec<i8>>) -> Option<Vec<i8>> {
         let batch = {
             let mut map = self.batches.lock().unwrap_or_else(|e| e.into_inner());
             Arc::clone(map.entry(key).or_default())
@@ -184,7 +182,7 @@ mod tests {
     fn batched_signals_are_computed_once_and_taken_once() {
         let c = candles();
         let cache = IndicatorCache::new(&c);
-        let key = ("KST", Ind::Kst(1, 2, 3, 4));
+        let key = Ind::Kst(1, 2, 3, 4);
         let made = std::sync::atomic::AtomicUsize::new(0);
         let make = || {
             made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crate::indicators::{ewm, ewm_each, roll_mean, roll_mean_each};
+use crate::indicators::{ewm_into, roll_mean, roll_mean_each};
 
 use super::cache::{IndicatorCache, Ind, Src};
 use super::combo::Combo;
@@ -53,12 +53,12 @@ pub static MACD: StrategyDef = StrategyDef {
 };
 
 fn macd(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
-    let (fast, slow) = (c.period("fast"), c.period("slow"));
-    let line = SignalLine { def: &MACD, base: Ind::MacdLine(fast, slow), smooth: ewm, smooth_each: ewm_each };
-    line.signals(c, k, out, |out, m, g, sig| {
-        let m = &m[..out.len()];
-        fill(out, slow + sig, |i| m[i] > g[i], |i| m[i] < g[i]);
-    });
+    let (fast, slow, sig) = (c.period("fast"), c.period("slow"), c.period("signal_period"));
+    let m = k.get(Ind::MacdLine(fast, slow));
+    let mut g = vec![0.0; m.len()];
+    ewm_into(&m, sig, &mut g);
+    let m = &m[..out.len()];
+    fill(out, slow + sig, |i| m[i] > g[i], |i| m[i] < g[i]);
 }
 
 pub static TRIPLE_EMA: StrategyDef = StrategyDef {
@@ -95,12 +95,12 @@ pub static TRIX: StrategyDef = StrategyDef {
 };
 
 fn trix(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
-    let p = c.period("period");
-    let line = SignalLine { def: &TRIX, base: Ind::Trix(p), smooth: ewm, smooth_each: ewm_each };
-    line.signals(c, k, out, |out, t, g, _| {
-        let t = &t[..out.len()];
-        fill(out, 3 * p, |i| t[i] > g[i], |i| t[i] < g[i]);
-    });
+    let (p, sig) = (c.period("period"), c.period("signal_period"));
+    let t = k.get(Ind::Trix(p));
+    let mut g = vec![0.0; t.len()];
+    ewm_into(&t, sig, &mut g);
+    let t = &t[..out.len()];
+    fill(out, 3 * p, |i| t[i] > g[i], |i| t[i] < g[i]);
 }
 
 pub static ELDER_RAY: StrategyDef = StrategyDef {
@@ -153,54 +153,38 @@ pub static KST: StrategyDef = StrategyDef {
     generate: kst,
 };
 
+/// The grid's signal periods of KST (its last parameter).
+fn kst_signal_periods() -> Vec<usize> {
+    KST.params.iter().find(|p| p.name == "signal_period").map_or(Vec::new(), |p| p.grid.iter().map(|&v| v as usize).collect())
+}
+
 fn kst(c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8]) {
     let (r1, r2, r3, r4) = (c.period("r1"), c.period("r2"), c.period("r3"), c.period("r4"));
-    let line = SignalLine { def: &KST, base: Ind::Kst(r1, r2, r3, r4), smooth: roll_mean, smooth_each: roll_mean_each };
-    line.signals(c, k, out, |out, kst, g, _| kst_fill(out, r4, kst, g));
-}
-
-/// A strategy comparing a memoised line with its signal line, a smoothing of it whose
-/// period is the strategy's `signal_period` parameter. Each combination smoothed the line
-/// alone, a chain of dependent operations per bar; instead, the grid's periods of one line
-/// are smoothed together (`smooth_each`, whose independent recurrences the core overlaps)
-/// and each combination takes its own signal. A period off the grid, or a combination asked
-/// for again, is smoothed alone (`smooth`): the same bits either way.
-struct SignalLine {
-    def: &'static StrategyDef,
-    base: Ind,
-    smooth: fn(&[f64], usize) -> Vec<f64>,
-    smooth_each: fn(&[f64], &[usize]) -> Vec<Vec<f64>>,
-}
-
-impl SignalLine {
-    const PERIOD: &'static str = "signal_period";
-
-    /// `c`'s signal into `out`, by `signal(out, line, signal_line, period)`.
-    fn signals(&self, c: &Combo, k: &IndicatorCache<'_>, out: &mut [i8], signal: impl Fn(&mut [i8], &[f64], &[f64], usize)) {
-        let period = c.period(Self::PERIOD);
-        let grid = self.def.params.iter().find(|p| p.name == Self::PERIOD).map_or(&[][..], |p| p.grid);
-        if grid.contains(&(period as f64)) {
-            let batch = || {
-                let periods: Vec<usize> = grid.iter().map(|&p| p as usize).collect();
-                let line = k.get(self.base);
-                periods
-                    .iter()
-                    .zip((self.smooth_each)(&line, &periods))
-                    .map(|(&p, g)| {
-                        let mut s = vec![0i8; out.len()];
-                        signal(&mut s, &line, &g, p);
-                        (p, s)
-                    })
-                    .collect::<HashMap<_, _>>()
-            };
-            if let Some(s) = k.take_batched((self.def.name, self.base), period, batch) {
-                out.copy_from_slice(&s);
-                return;
-            }
+    let (key, sp) = (Ind::Kst(r1, r2, r3, r4), c.period("signal_period"));
+    // The signal line is a rolling mean per combination. The grid's signal periods of one
+    // KST line are computed together (see `roll_mean_each`), each taken by its combination.
+    let periods = kst_signal_periods();
+    if periods.contains(&sp) {
+        let batch = || {
+            let kst = k.get(key);
+            let lines = roll_mean_each(&kst, &periods);
+            periods
+                .iter()
+                .zip(lines)
+                .map(|(&p, g)| {
+                    let mut s = vec![0i8; out.len()];
+                    kst_fill(&mut s, r4, &kst, &g);
+                    (p, s)
+                })
+                .collect::<HashMap<_, _>>()
+        };
+        if let Some(s) = k.take_batched(key, sp, batch) {
+            out.copy_from_slice(&s);
+            return;
         }
-        let line = k.get(self.base);
-        signal(out, &line, &(self.smooth)(&line, period), period);
     }
+    let kst = k.get(key);
+    kst_fill(out, r4, &kst, &roll_mean(&kst, sp));
 }
 
 fn kst_fill(out: &mut [i8], r4: usize, kst: &[f64], g: &[f64]) {
@@ -216,54 +200,35 @@ mod tests {
     use crate::synth::{generate, SynthSpec};
     use crate::timeframe::Timeframe;
 
-    /// Each combination's signal of a signal-line strategy, whether its batch computed it
-    /// (a cache shared by the whole grid, in any order) or it was computed alone (a member
-    /// already taken, or a signal period outside the grid), is the signal of its own
-    /// smoothing of the line.
+    /// Each KST combination's signal, whether its batch computed it (a cache shared by the
+    /// whole grid, in any order) or it was computed alone (a member already taken, or a
+    /// signal period outside the grid), is the signal of its own rolling mean.
     #[test]
-    fn signal_line_signals_from_a_batch_equal_those_computed_alone() {
-        let spec = SynthSpec { symbol: "LINEUSDT".into(), tf: Timeframe::H1, bars: 1500, seed: 3, start: None };
+    fn kst_signals_from_a_batch_equal_those_computed_alone() {
+        let spec = SynthSpec { symbol: "KSTUSDT".into(), tf: Timeframe::H1, bars: 1500, seed: 3, start: None };
         let c = generate(&spec).unwrap();
-        type Alone = fn(&Combo, &IndicatorCache<'_>, &mut [i8]);
-        let kst_alone: Alone = |combo, cache, out| {
+        let alone = |combo: &Combo| {
+            let cache = IndicatorCache::new(&c);
             let (r1, r2, r3, r4) = (combo.period("r1"), combo.period("r2"), combo.period("r3"), combo.period("r4"));
             let kst = cache.get(Ind::Kst(r1, r2, r3, r4));
-            kst_fill(out, r4, &kst, &roll_mean(&kst, combo.period("signal_period")));
+            let mut out = vec![0i8; c.len()];
+            kst_fill(&mut out, r4, &kst, &roll_mean(&kst, combo.period("signal_period")));
+            out
         };
-        let macd_alone: Alone = |combo, cache, out| {
-            let (slow, sig) = (combo.period("slow"), combo.period("signal_period"));
-            let m = cache.get(Ind::MacdLine(combo.period("fast"), slow));
-            let g = ewm(&m, sig);
-            fill(out, slow + sig, |i| m[i] > g[i], |i| m[i] < g[i]);
-        };
-        let trix_alone: Alone = |combo, cache, out| {
-            let p = combo.period("period");
-            let t = cache.get(Ind::Trix(p));
-            let g = ewm(&t, combo.period("signal_period"));
-            fill(out, 3 * p, |i| t[i] > g[i], |i| t[i] < g[i]);
-        };
-        for (def, alone, odd) in [(&KST, kst_alone, 6), (&MACD, macd_alone, 4), (&TRIX, trix_alone, 4)] {
-            let alone = |combo: &Combo| {
-                let mut out = vec![0i8; c.len()];
-                alone(combo, &IndicatorCache::new(&c), &mut out);
-                out
-            };
-            let grid: Vec<Combo> = strategy_grid(def).into_iter().step_by(5).collect();
-            let shared = IndicatorCache::new(&c);
-            for combo in grid.iter().rev() {
-                let s = signals(combo, &shared);
-                assert_eq!(s, alone(combo), "{} {}", def.name, combo.canonical_params());
-                // Asked again: its batch member is gone, so it is computed alone.
-                assert_eq!(signals(combo, &shared), s);
-            }
-            assert!(grid.iter().any(|g| signals(g, &IndicatorCache::new(&c)).iter().any(|&x| x != 0)), "{}", def.name);
-            let mut off = grid[0].clone();
-            for (name, v) in off.params.iter_mut() {
-                if *name == "signal_period" {
-                    *v = crate::strategies::ParamValue::Int(odd);
-                }
-            }
-            assert_eq!(signals(&off, &shared), alone(&off), "{} off the grid", def.name);
+        let grid: Vec<Combo> = strategy_grid(&KST).into_iter().step_by(7).collect();
+        let shared = IndicatorCache::new(&c);
+        for combo in grid.iter().rev() {
+            let s = signals(combo, &shared);
+            assert_eq!(s, alone(combo), "{}", combo.canonical_params());
+            // Asked again: its batch member is gone, so it is computed alone.
+            assert_eq!(signals(combo, &shared), s);
         }
+        let mut odd = grid[0].clone();
+        for (name, v) in odd.params.iter_mut() {
+            if *name == "signal_period" {
+                *v = crate::strategies::ParamValue::Int(6);
+            }
+        }
+        assert_eq!(signals(&odd, &shared), alone(&odd));
     }
 }
