@@ -150,7 +150,9 @@ pub fn roll_mean_each(x: &[f64], ns: &[usize]) -> Vec<Vec<f64>> {
 const GROUP: usize = 4;
 
 /// [`roll_mean`] for windows `ns`, all longer than one: the [`KahanWindow`] steps of each,
-/// with the state every window shares (the last value and its run) kept once.
+/// with the state every window shares (the last value and its run) kept once. Spelled out
+/// over arrays rather than through an array of `KahanWindow`s, which measured slower than
+/// one window at a time (KST's signal grid: 211 against 260 million combination-bars/s).
 fn roll_mean_group(x: &[f64], ns: [usize; GROUP]) -> [Vec<f64>; GROUP] {
     let mut out: [Vec<f64>; GROUP] = std::array::from_fn(|_| vec![0.0; x.len()]);
     let Some(&first) = x.first() else {
